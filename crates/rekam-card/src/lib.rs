@@ -18,6 +18,7 @@
 pub mod nik;
 pub mod profile;
 pub mod record;
+pub mod render;
 
 pub use nik::{Nik, NikError};
 pub use profile::{
