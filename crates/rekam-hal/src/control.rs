@@ -58,7 +58,11 @@ impl CancelToken {
     /// Cancels: wakes every sleeper and runs the registered hooks once. Idempotent.
     pub fn cancel(&self) {
         let hooks = {
-            let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if state.cancelled {
                 return;
             }
@@ -82,7 +86,11 @@ impl CancelToken {
 
     /// Runs `hook` when the token is cancelled (at once if it already is).
     pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if state.cancelled {
             drop(state);
             hook();
@@ -94,7 +102,11 @@ impl CancelToken {
     /// Waits up to `dur`; returns true if the token was cancelled meanwhile.
     pub fn wait_timeout(&self, dur: Duration) -> bool {
         let end = Instant::now() + dur;
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         loop {
             if state.cancelled {
                 return true;

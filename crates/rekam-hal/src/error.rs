@@ -125,7 +125,10 @@ impl DeviceError {
 
     /// Shorthand for a [`ErrorKind::Timeout`] error.
     pub fn timeout(what: &str) -> Self {
-        Self::new(ErrorKind::Timeout, format!("{what} did not finish before its deadline"))
+        Self::new(
+            ErrorKind::Timeout,
+            format!("{what} did not finish before its deadline"),
+        )
     }
 
     /// Names the device the error is about.

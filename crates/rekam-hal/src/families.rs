@@ -300,7 +300,10 @@ impl fmt::Debug for ChipFiles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for (fid, data) in &self.files {
-            m.entry(&format_args!("{fid:04X}"), &format_args!("{} bytes", data.len()));
+            m.entry(
+                &format_args!("{fid:04X}"),
+                &format_args!("{} bytes", data.len()),
+            );
         }
         m.finish()
     }

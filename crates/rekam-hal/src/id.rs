@@ -86,10 +86,7 @@ impl DeviceId {
     /// Makes an id: 1 to 128 printable ASCII characters without spaces.
     pub fn new(s: impl Into<String>) -> std::result::Result<Self, SelectorError> {
         let s = s.into();
-        if s.is_empty()
-            || s.len() > Self::MAX_LEN
-            || !s.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(SelectorError::BadDeviceId);
         }
         Ok(DeviceId(s))
@@ -265,7 +262,9 @@ impl fmt::Display for DeviceSelector {
                 Ok(())
             }
             DeviceSelector::Serial { path } => write!(f, "serial:{path}"),
-            DeviceSelector::Pcsc { reader } => write!(f, "pcsc:{}", reader.as_deref().unwrap_or("")),
+            DeviceSelector::Pcsc { reader } => {
+                write!(f, "pcsc:{}", reader.as_deref().unwrap_or(""))
+            }
             DeviceSelector::Ipp { uri } => f.write_str(uri),
             DeviceSelector::V4l2 { path } => write!(f, "v4l2:{path}"),
         }
@@ -304,10 +303,22 @@ mod tests {
             "sim:toaster".parse::<DeviceSelector>(),
             Err(SelectorError::UnknownFamily("toaster".into()))
         );
-        assert!(matches!("usb:zzzz:0001".parse::<DeviceSelector>(), Err(SelectorError::BadUsbId(_))));
-        assert!(matches!("serial:".parse::<DeviceSelector>(), Err(SelectorError::Missing(_))));
-        assert!(matches!("nothing".parse::<DeviceSelector>(), Err(SelectorError::UnknownScheme(_))));
-        assert_eq!("pcsc:".parse::<DeviceSelector>(), Ok(DeviceSelector::Pcsc { reader: None }));
+        assert!(matches!(
+            "usb:zzzz:0001".parse::<DeviceSelector>(),
+            Err(SelectorError::BadUsbId(_))
+        ));
+        assert!(matches!(
+            "serial:".parse::<DeviceSelector>(),
+            Err(SelectorError::Missing(_))
+        ));
+        assert!(matches!(
+            "nothing".parse::<DeviceSelector>(),
+            Err(SelectorError::UnknownScheme(_))
+        ));
+        assert_eq!(
+            "pcsc:".parse::<DeviceSelector>(),
+            Ok(DeviceSelector::Pcsc { reader: None })
+        );
     }
 
     proptest! {

@@ -85,7 +85,8 @@ impl RawImage {
 
     /// True when the buffer length matches the dimensions.
     pub fn is_consistent(&self) -> bool {
-        self.data.len() == self.width as usize * self.height as usize * self.format.bytes_per_pixel()
+        self.data.len()
+            == self.width as usize * self.height as usize * self.format.bytes_per_pixel()
     }
 }
 

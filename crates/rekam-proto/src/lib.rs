@@ -10,7 +10,8 @@
 //! - [`field`] and [`limits`]: request-field errors naming the field, and the documented size
 //!   limits;
 //! - [`convert`] and [`card`]: explicit conversions between the domain crates (`rekam-hal`,
-//!   `rekam-card`) and the messages.
+//!   `rekam-card`) and the messages;
+//! - [`workflow`]: explicit conversions between the `rekam-station` workflow and the messages.
 //!
 //! Architecture Invariant: no other crate depends on `prost` types directly for the
 //! contract's messages; they reach them through this crate, and conversions live here.
@@ -24,6 +25,7 @@ pub mod descriptor;
 pub mod field;
 pub mod limits;
 pub mod status;
+pub mod workflow;
 
 /// The generated `rekam.v1` package: messages, enums (`i32` on the wire, typed getters), the
 /// `*_client` modules with `DeviceServiceClient`, `EnrolmentServiceClient`,

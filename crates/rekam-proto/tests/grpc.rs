@@ -280,7 +280,8 @@ async fn reflection_serves_the_contract() {
         [
             "google/protobuf/duration.proto",
             "google/protobuf/timestamp.proto",
-            "rekam/v1/common.proto"
+            "rekam/v1/common.proto",
+            "rekam/v1/enrolment.proto"
         ]
     );
     for dependency in &issuance.dependency {

@@ -168,9 +168,31 @@ impl WorldState {
             .insert(SimCard::blank(format!("SIM-{:06}", self.next_serial)))
     }
 
-    /// The card in the path if it is the one with `serial`.
+    /// The card with `serial` if the encoder can reach it: the one in the path, or an
+    /// ejected card presented for activation (see [`WorldState::presented`]).
     pub(crate) fn card_mut(&mut self, serial: &str) -> Option<&mut SimCard> {
-        self.card.as_mut().filter(|c| c.serial == serial)
+        if self.card.as_ref().is_some_and(|c| c.serial == serial) {
+            return self.card.as_mut();
+        }
+        if self.card.is_none() {
+            return self.ejected.iter_mut().rev().find(|c| {
+                c.serial == serial && c.life_cycle == LifeCycle::Personalised && !c.torn
+            });
+        }
+        None
+    }
+
+    /// The card the encoder sees: the one in the card path; with the path empty, the last
+    /// ejected card that is personalised and not yet activated. That models the operator
+    /// placing the freshly printed card on the reader for activation, as the station prompts
+    /// after eject; writes only ever go to the card in the path.
+    pub(crate) fn presented(&self) -> Option<&SimCard> {
+        self.card.as_ref().or_else(|| {
+            self.ejected
+                .iter()
+                .rev()
+                .find(|c| c.life_cycle == LifeCycle::Personalised && !c.torn)
+        })
     }
 
     /// Records a printed document and returns its job id.

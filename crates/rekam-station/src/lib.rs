@@ -1,6 +1,7 @@
 //! # rekam-station: the station workflow
 //!
-//! The pure part of the workflow: no async, no gRPC, no device I/O, no storage.
+//! The workflow. The state machines ([`enrolment`], [`issuance`]) are pure: no async, no
+//! gRPC, no device I/O, no storage. [`station`] and [`registry`] put them to work.
 //!
 //! - [`enrolment`]: the enrolment session (perekaman): documents and eligibility, captures
 //!   with thresholds and retry budgets, exceptions, finalize into a hash-chained package
@@ -11,6 +12,9 @@
 //! - [`ids`]: typed ids (`ses_`, `job_`, `pkg_`, `rcp_` ULIDs; operator ids).
 //! - [`error`]: [`WorkflowError`] with a kind and a stable [`Reason`].
 //! - [`timing`]: step timings against the office's time standards.
+//! - [`registry`]: the device registry: an actor thread per device, leases, status events.
+//! - [`station`]: the facade that runs commands on leased devices and journals their events
+//!   (async; the only module that touches devices and the journal).
 //!
 //! Both state machines are event-sourced: a `decide_*` method checks a command against the
 //! state and returns events (or an error, and nothing changed); the caller journals the
@@ -27,6 +31,8 @@ pub mod enrolment;
 pub mod error;
 pub mod ids;
 pub mod issuance;
+pub mod registry;
+pub mod station;
 pub mod timing;
 
 pub use config::{ConfigError, WorkflowConfig};

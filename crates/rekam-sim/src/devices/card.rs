@@ -4,7 +4,9 @@
 //! - `feed` takes a blank from the hopper (`OutOfSupplies` + `MediaEmpty` when there is none,
 //!   `InvalidInput` when a card is already in the path). A cancelled feed leaves the blank in
 //!   the hopper.
-//! - The encoder works on the card in the path (`CardRemoved` when there is none). `write`
+//! - The encoder works on the card in the path (`CardRemoved` when there is none); with the
+//!   path empty, `chip`, `read` and `activate` see the last ejected card that is personalised
+//!   and not activated (the operator places it on the reader for activation). `write`
 //!   needs a blank chip (`Hardware` on a chip that holds data or is activated, as a real chip
 //!   refuses to recreate files) and at most [`CHIP_CAPACITY`] bytes (`InvalidInput`, nothing
 //!   written). The write goes in 256-byte blocks; if it stops for any reason (cancel,
@@ -80,13 +82,13 @@ impl SimCardEncoder {
             .err(ErrorKind::CardRemoved, "no card in the encoder")
     }
 
-    /// The serial of the card in the path, or `CardRemoved`.
+    /// The serial of the card the encoder sees (in the path, or presented for activation),
+    /// or `CardRemoved`.
     fn card_serial(&self) -> Result<String> {
         self.core
             .world
             .lock()
-            .card
-            .as_ref()
+            .presented()
             .map(|c| c.serial.clone())
             .ok_or_else(|| self.no_card())
     }
@@ -167,7 +169,7 @@ impl CardEncoder for SimCardEncoder {
 
     fn chip(&mut self, ctl: &Control) -> Result<Option<ChipInfo>> {
         self.core.begin(ctl)?;
-        Ok(self.core.world.lock().card.as_ref().map(|c| ChipInfo {
+        Ok(self.core.world.lock().presented().map(|c| ChipInfo {
             serial: c.serial.clone(),
             capacity: CHIP_CAPACITY,
             personalised: c.life_cycle != LifeCycle::Created || !c.files.files.is_empty(),

@@ -1,0 +1,343 @@
+//! Turning device captures into stored samples, and samples into chip content.
+//!
+//! Runs on the device's actor thread (inside a lease call), so the image encoding here is off
+//! the async runtime. Samples are stored as they are exchanged today: PNG (lossless) for
+//! fingers, irises and the signature, JPEG for the face. Standard ISO/IEC 19794 records and
+//! real quality measures replace this with `rekam-biometrics`.
+//!
+//! Simulated identities: a simulated scanner tags each finger with a `SimIdentity`. It is kept
+//! in the finger PNG as a `tEXt` chunk (`rekam-sim-identity`), and [`template_of`] reads it
+//! back as a `SimIdentity` chip template; comparing two such templates is the stand-in for a
+//! fingerprint matcher until the real one (minutiae, ISO/IEC 19794-2) lands. Samples from real
+//! scanners carry no such chunk and yield no template here.
+
+use std::io::Cursor;
+
+use rekam_card::{Template, TemplateFormat};
+use rekam_hal::{
+    AnyDevice, CaptureSink, Control, DeviceError, DeviceFamily, ErrorKind, FaceCaptureRequest,
+    FingerCaptureRequest, Guidance, IrisCaptureRequest, PixelFormat, PreviewFrame, RawImage,
+    SignatureCaptureRequest, SimIdentity, SimSubject, SlapKind,
+};
+use rekam_store::NewBlob;
+use tokio::sync::mpsc;
+
+use super::enrol::CaptureUpdate;
+use crate::enrolment::{CaptureTarget, ItemKey};
+
+/// The PNG text key that carries a simulated identity.
+const SIM_IDENTITY_KEY: &str = "rekam-sim-identity";
+
+/// The device family that captures a target.
+pub(crate) fn family_of(target: CaptureTarget) -> DeviceFamily {
+    match target {
+        CaptureTarget::Face => DeviceFamily::FaceCamera,
+        CaptureTarget::LeftSlap | CaptureTarget::RightSlap | CaptureTarget::Thumbs => {
+            DeviceFamily::FingerprintScanner
+        }
+        CaptureTarget::Irises => DeviceFamily::IrisCamera,
+        CaptureTarget::Signature => DeviceFamily::SignaturePad,
+    }
+}
+
+/// Forwards previews and guidance to the client; drops frames rather than queueing when the
+/// client is slow (the device never waits for the network).
+pub(crate) struct ChannelSink {
+    tx: mpsc::Sender<CaptureUpdate>,
+}
+
+impl ChannelSink {
+    pub(crate) fn new(tx: mpsc::Sender<CaptureUpdate>) -> Self {
+        ChannelSink { tx }
+    }
+}
+
+impl CaptureSink for ChannelSink {
+    fn preview(&mut self, frame: PreviewFrame) {
+        let _ = self.tx.try_send(CaptureUpdate::Preview(frame));
+    }
+    fn guidance(&mut self, guidance: &[Guidance]) {
+        let _ = self.tx.try_send(CaptureUpdate::Guidance(guidance.to_vec()));
+    }
+}
+
+/// One item seen in a capture, encoded for the journal.
+pub(crate) struct CapturedItem {
+    pub item: ItemKey,
+    pub quality: u8,
+    pub blob: NewBlob,
+}
+
+/// A capture, encoded.
+pub(crate) struct Captured {
+    pub items: Vec<CapturedItem>,
+    pub guidance: Vec<Guidance>,
+}
+
+/// Runs the capture of `target` on `dev` and encodes what it gave.
+pub(crate) fn run_capture(
+    dev: &mut AnyDevice,
+    target: CaptureTarget,
+    expected: &[ItemKey],
+    subject: SimSubject,
+    ctl: &Control,
+    mut sink: ChannelSink,
+) -> Result<Captured, DeviceError> {
+    match (dev, target) {
+        (AnyDevice::Face(cam), CaptureTarget::Face) => {
+            let req = FaceCaptureRequest {
+                subject: Some(subject),
+                max_preview_frames: 0,
+            };
+            let cap = cam.capture(&req, ctl, &mut sink)?;
+            Ok(Captured {
+                items: vec![CapturedItem {
+                    item: ItemKey::Face,
+                    quality: cap.quality.unwrap_or(0),
+                    blob: NewBlob::new(cap.image.codec.media_type(), cap.image.bytes),
+                }],
+                guidance: cap.guidance,
+            })
+        }
+        (AnyDevice::Fingerprint(scanner), t) => {
+            let slap = target_slap(t)?;
+            let fingers = expected
+                .iter()
+                .filter_map(|i| match i {
+                    ItemKey::Finger(f) => Some(*f),
+                    _ => None,
+                })
+                .collect();
+            let req = FingerCaptureRequest {
+                slap,
+                expected: fingers,
+                subject: Some(subject),
+            };
+            let cap = scanner.capture(&req, ctl, &mut sink)?;
+            let segments = cap.segments.ok_or_else(|| {
+                DeviceError::new(
+                    ErrorKind::Unsupported,
+                    "this scanner does not segment slaps, and station-side segmentation is not built yet",
+                )
+            })?;
+            let mut items = Vec::with_capacity(segments.len());
+            for seg in segments {
+                items.push(CapturedItem {
+                    item: ItemKey::Finger(seg.finger),
+                    quality: seg.quality.unwrap_or(0),
+                    blob: NewBlob::new("image/png", encode_png(&seg.image, seg.sim_identity)?),
+                });
+            }
+            Ok(Captured {
+                items,
+                guidance: cap.guidance,
+            })
+        }
+        (AnyDevice::Iris(cam), CaptureTarget::Irises) => {
+            let eyes = expected
+                .iter()
+                .filter_map(|i| match i {
+                    ItemKey::Iris(e) => Some(*e),
+                    _ => None,
+                })
+                .collect();
+            let req = IrisCaptureRequest {
+                eyes,
+                subject: Some(subject),
+            };
+            let cap = cam.capture(&req, ctl, &mut sink)?;
+            let mut items = Vec::with_capacity(cap.eyes.len());
+            for eye in cap.eyes {
+                items.push(CapturedItem {
+                    item: ItemKey::Iris(eye.eye),
+                    quality: eye.quality.unwrap_or(0),
+                    blob: NewBlob::new("image/png", encode_png(&eye.image, None)?),
+                });
+            }
+            Ok(Captured {
+                items,
+                guidance: cap.guidance,
+            })
+        }
+        (AnyDevice::Signature(pad), CaptureTarget::Signature) => {
+            let req = SignatureCaptureRequest {
+                subject: Some(subject),
+            };
+            let cap = pad.capture(&req, ctl, &mut sink)?;
+            Ok(Captured {
+                items: vec![CapturedItem {
+                    item: ItemKey::Signature,
+                    quality: cap.quality.unwrap_or(0),
+                    blob: NewBlob::new("image/png", encode_png(&cap.image, None)?),
+                }],
+                guidance: Vec::new(),
+            })
+        }
+        (dev, target) => Err(DeviceError::new(
+            ErrorKind::Internal,
+            format!("a {} cannot capture {}", dev.family(), target.as_str()),
+        )),
+    }
+}
+
+fn target_slap(target: CaptureTarget) -> Result<SlapKind, DeviceError> {
+    match target {
+        CaptureTarget::LeftSlap => Ok(SlapKind::LeftFour),
+        CaptureTarget::RightSlap => Ok(SlapKind::RightFour),
+        CaptureTarget::Thumbs => Ok(SlapKind::Thumbs),
+        other => Err(DeviceError::new(
+            ErrorKind::Internal,
+            format!("{} is not a fingerprint target", other.as_str()),
+        )),
+    }
+}
+
+/// Encodes a raw image as PNG, with the simulated identity in a text chunk when present.
+pub(crate) fn encode_png(
+    image: &RawImage,
+    identity: Option<SimIdentity>,
+) -> Result<Vec<u8>, DeviceError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        DeviceError::new(
+            ErrorKind::Internal,
+            format!("cannot encode the sample as PNG: {e}"),
+        )
+    };
+    if !image.is_consistent() {
+        return Err(DeviceError::new(
+            ErrorKind::Protocol,
+            "the device returned an image of the wrong size",
+        ));
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, image.width, image.height);
+        enc.set_color(match image.format {
+            PixelFormat::Gray8 => png::ColorType::Grayscale,
+            PixelFormat::Rgb8 => png::ColorType::Rgb,
+        });
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        if let Some(ppi) = image.ppi {
+            let ppm = (f64::from(ppi) / 0.0254).round() as u32;
+            enc.set_pixel_dims(Some(png::PixelDimensions {
+                xppu: ppm,
+                yppu: ppm,
+                unit: png::Unit::Meter,
+            }));
+        }
+        if let Some(SimIdentity(id)) = identity {
+            enc.add_text_chunk(SIM_IDENTITY_KEY.to_owned(), format!("{id:016x}"))
+                .map_err(|e| bad(&e))?;
+        }
+        let mut writer = enc.write_header().map_err(|e| bad(&e))?;
+        writer.write_image_data(&image.data).map_err(|e| bad(&e))?;
+        writer.finish().map_err(|e| bad(&e))?;
+    }
+    Ok(out)
+}
+
+/// The simulated identity stored in a finger PNG, if any.
+pub(crate) fn sim_identity_of(png_bytes: &[u8]) -> Option<SimIdentity> {
+    let decoder = png::Decoder::new(Cursor::new(png_bytes));
+    let reader = decoder.read_info().ok()?;
+    reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == SIM_IDENTITY_KEY)
+        .and_then(|t| u64::from_str_radix(&t.text, 16).ok())
+        .map(SimIdentity)
+}
+
+/// The chip template of a stored finger sample (see the module doc).
+pub(crate) fn template_of(finger_iso: u8, png_bytes: &[u8]) -> Option<Template> {
+    let SimIdentity(id) = sim_identity_of(png_bytes)?;
+    Some(Template {
+        finger: finger_iso,
+        format: TemplateFormat::SimIdentity,
+        data: id.to_be_bytes().to_vec(),
+    })
+}
+
+/// The comparison score a match needs (on the 0..100 scale of [`compare`]).
+pub(crate) const MATCH_THRESHOLD: u32 = 50;
+
+/// Compares a chip template with a live finger: `(matched, score 0..100)`.
+pub(crate) fn compare(template: &Template, live: Option<SimIdentity>) -> (bool, u32) {
+    let score = match (template.format, live) {
+        (TemplateFormat::SimIdentity, Some(SimIdentity(id)))
+            if template.data == id.to_be_bytes() =>
+        {
+            100
+        }
+        _ => 0,
+    };
+    (score >= MATCH_THRESHOLD, score)
+}
+
+/// The chip photo: the portrait scaled to 240x320 at most and JPEG-compressed until it fits
+/// `budget` bytes (quality stepped down from 85). The ISO/IEC 19794-5 token-frontal crop
+/// replaces the plain scaling with `rekam-biometrics`.
+pub(crate) fn chip_photo(jpeg: &[u8], budget: usize) -> Result<Vec<u8>, String> {
+    let img =
+        image::load_from_memory(jpeg).map_err(|e| format!("the portrait does not decode: {e}"))?;
+    let img = img
+        .resize(240, 320, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    for quality in [85u8, 75, 65, 55, 45, 35, 25, 15] {
+        let mut out = Vec::new();
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+        img.write_with_encoder(enc).map_err(|e| e.to_string())?;
+        if out.len() <= budget {
+            return Ok(out);
+        }
+    }
+    Err(format!(
+        "the portrait does not fit the chip photo budget of {budget} bytes"
+    ))
+}
+
+/// Decodes a PNG sample into a grey raw image (the signature, for the card face).
+pub(crate) fn decode_gray(png_bytes: &[u8]) -> Option<RawImage> {
+    let img = image::load_from_memory(png_bytes).ok()?.to_luma8();
+    let (w, h) = img.dimensions();
+    RawImage::gray(w, h, None, img.into_raw())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_survives_png_and_becomes_a_template() {
+        let img = RawImage::gray(4, 3, Some(500), vec![7; 12]).unwrap();
+        let png = encode_png(&img, Some(SimIdentity(0xdead_beef))).unwrap();
+        assert_eq!(sim_identity_of(&png), Some(SimIdentity(0xdead_beef)));
+        let t = template_of(2, &png).unwrap();
+        assert_eq!(compare(&t, Some(SimIdentity(0xdead_beef))), (true, 100));
+        assert_eq!(compare(&t, Some(SimIdentity(1))), (false, 0));
+        assert_eq!(compare(&t, None), (false, 0));
+        let plain = encode_png(&img, None).unwrap();
+        assert!(template_of(2, &plain).is_none());
+    }
+
+    #[test]
+    fn chip_photo_fits_its_budget() {
+        let mut rgb = Vec::new();
+        for y in 0..480u32 {
+            for x in 0..640u32 {
+                rgb.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8]);
+            }
+        }
+        let img = image::RgbImage::from_raw(640, 480, rgb).unwrap();
+        let mut jpeg = Vec::new();
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut jpeg, 90,
+        ))
+        .unwrap();
+        let small = chip_photo(&jpeg, 6000).unwrap();
+        assert!(small.len() <= 6000);
+        assert!(chip_photo(&jpeg, 10).is_err());
+    }
+}

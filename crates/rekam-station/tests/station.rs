@@ -1,0 +1,350 @@
+//! The station facade on simulated devices: a complete enrolment and issuance, replay from
+//! the journal, faults on the card path, cancellation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use rekam_card::render::receipt::Office;
+use rekam_card::{
+    BloodType, CardRecord, Citizenship, MaritalStatus, Nik, OpenProfileV0, Religion, Sex,
+    ValidUntil,
+};
+use rekam_hal::DeviceFamily;
+use rekam_sim::{Fault, FaultHandle, FaultKind, SimConfig, SimWorld};
+use rekam_station::enrolment::{ApplicationType, CaptureTarget, SessionState, TargetOutcome};
+use rekam_station::ids::OperatorId;
+use rekam_station::issuance::{DeferralReason, JobState};
+use rekam_station::registry::{Registry, Timeouts};
+use rekam_station::station::{OpenSessionCmd, StartJobCmd, Station, StationOptions};
+use rekam_station::WorkflowConfig;
+use rekam_store::{Actor, ActorKind, Store};
+use tokio::sync::mpsc;
+
+const NIK: &str = "3508011203990001";
+
+struct Rig {
+    station: Station,
+    world: SimWorld,
+    faults: Vec<(DeviceFamily, FaultHandle)>,
+    _dir: tempfile::TempDir,
+}
+
+fn options() -> StationOptions {
+    StationOptions {
+        workflow: WorkflowConfig::default(),
+        office: Office {
+            name: "Kecamatan Senduro".into(),
+            address: "Jl. Raya Senduro No. 97".into(),
+            region: "Kabupaten Lumajang".into(),
+            complaint_channels: vec!["LAPOR!".into()],
+        },
+        chip_photo_bytes: 4000,
+        utc_offset: time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+    }
+}
+
+fn rig_in(dir: tempfile::TempDir, world: SimWorld) -> Rig {
+    let registry = Registry::new(Timeouts::uniform(std::time::Duration::from_secs(10)));
+    let mut faults = Vec::new();
+    for family in DeviceFamily::ALL {
+        let (dev, handle) = rekam_sim::open(family, 0, &world);
+        registry.add(dev);
+        faults.push((family, handle));
+    }
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let (station, _) =
+        Station::open(options(), registry, store, Arc::new(OpenProfileV0::new())).unwrap();
+    Rig {
+        station,
+        world,
+        faults,
+        _dir: dir,
+    }
+}
+
+fn rig() -> Rig {
+    rig_in(
+        tempfile::tempdir().unwrap(),
+        SimWorld::new(SimConfig::for_tests()),
+    )
+}
+
+impl Rig {
+    fn fault(&self, family: DeviceFamily) -> &FaultHandle {
+        &self.faults.iter().find(|(f, _)| *f == family).unwrap().1
+    }
+}
+
+fn actor() -> Actor {
+    Actor::new(ActorKind::Operator, "op-1")
+}
+
+fn op() -> OperatorId {
+    "op-1".parse().unwrap()
+}
+
+fn record(prr: bool) -> CardRecord {
+    let date =
+        |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    CardRecord {
+        nik: Nik::parse(NIK).unwrap(),
+        name: "BUDI SANTOSO".into(),
+        place_of_birth: "LUMAJANG".into(),
+        date_of_birth: date(1999, 3, 12),
+        sex: Sex::Male,
+        blood_type: BloodType::O,
+        address: "JL. RAYA SENDURO NO. 12".into(),
+        rt_rw: "002/005".into(),
+        village: "SENDURO".into(),
+        district: "SENDURO".into(),
+        regency: "LUMAJANG".into(),
+        province: "JAWA TIMUR".into(),
+        religion: Religion::Islam,
+        marital_status: MaritalStatus::BelumKawin,
+        occupation: "PELAJAR/MAHASISWA".into(),
+        citizenship: Citizenship::Wni,
+        valid_until: ValidUntil::Lifetime,
+        prr,
+        place_of_issue: "LUMAJANG".into(),
+        date_of_issue: date(2026, 11, 21),
+    }
+}
+
+async fn enrol(station: &Station) -> rekam_station::SessionId {
+    let view = station
+        .open_session(
+            OpenSessionCmd {
+                nik: NIK.into(),
+                application_type: ApplicationType::Baru,
+                documents: vec!["KK_COPY".into()],
+                marital_status: MaritalStatus::BelumKawin,
+                previously_recorded: false,
+                operator: op(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    for target in CaptureTarget::ALL {
+        let (tx, mut rx) = mpsc::channel(256);
+        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let (outcome, _) = station
+            .capture(&view.id, target, op(), &actor(), tx)
+            .await
+            .unwrap();
+        drain.await.unwrap();
+        assert_eq!(outcome, Some(TargetOutcome::Accepted), "{target:?}");
+    }
+    station
+        .finalize_session(&view.id, op(), &actor())
+        .await
+        .unwrap();
+    view.id
+}
+
+async fn start(
+    station: &Station,
+    session: rekam_station::SessionId,
+    prr: bool,
+) -> rekam_station::JobView {
+    let (tx, mut rx) = mpsc::channel(256);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let view = station
+        .start_job(
+            StartJobCmd {
+                record: record(prr),
+                session_id: Some(session),
+                on_file: None,
+                application_type: ApplicationType::Baru,
+                operator: op(),
+            },
+            &actor(),
+            tx,
+        )
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    view
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrol_issue_activate_hand_over_and_replay() {
+    let rig = rig();
+    let session = enrol(&rig.station).await;
+    assert_eq!(
+        rig.station.get_session(&session).unwrap().state,
+        SessionState::Finalized
+    );
+
+    let job = start(&rig.station, session, true).await;
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    assert_eq!(rig.world.ejected().len(), 1);
+    assert!(!rig.world.ejected()[0].activated());
+
+    let (tx, mut rx) = mpsc::channel(64);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let job = rig
+        .station
+        .activate(&job.id, op(), &actor(), tx)
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    assert_eq!(job.state, JobState::Activated);
+    assert!(
+        rig.world.ejected()[0].activated(),
+        "the chip life cycle moved to activated"
+    );
+
+    let job = rig
+        .station
+        .hand_over(&job.id, true, op(), &actor())
+        .await
+        .unwrap();
+    assert_eq!(job.state, JobState::HandedOver);
+    let supplies = rig.station.supplies().await.unwrap();
+    assert_eq!(
+        (supplies.issued, supplies.spoiled, supplies.blanks_used),
+        (1, 0, 1)
+    );
+    // Biometric samples are wiped once the card is handed over.
+    assert!(rig
+        .station
+        .store()
+        .blob_meta(&session.to_string())
+        .unwrap()
+        .is_empty());
+    assert!(rig.station.store().verify_audit().is_ok());
+
+    // A new station on the same journal is exactly where the old one was.
+    let Rig {
+        station,
+        world,
+        _dir,
+        ..
+    } = rig;
+    let before_session = station.get_session(&session).unwrap();
+    let before_job = station.get_job(&job.id).unwrap();
+    drop(station);
+    let rig = rig_in(_dir, world);
+    assert_eq!(rig.station.get_session(&session).unwrap(), before_session);
+    assert_eq!(rig.station.get_job(&job.id).unwrap(), before_job);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chip_faults_spoil_cards_and_never_issue_them() {
+    let rig = rig();
+    let session = enrol(&rig.station).await;
+    rig.fault(DeviceFamily::CardEncoder)
+        .inject(Fault::times(FaultKind::ChipWriteError, 1));
+    rig.fault(DeviceFamily::CardEncoder)
+        .inject(Fault::times(FaultKind::CardPulled, 1));
+    let job = start(&rig.station, session, true).await;
+    // Two cards spoiled, the third made it.
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    assert_eq!(job.cards_spoiled, 2);
+    assert_eq!(
+        rig.world.rejected().len(),
+        1,
+        "the torn card went to the reject bin"
+    );
+    assert_eq!(rig.world.lost().len(), 1, "the pulled card left the path");
+    assert_eq!(rig.world.ejected().len(), 1);
+    let supplies = rig.station.supplies().await.unwrap();
+    assert_eq!((supplies.spoiled, supplies.issued), (2, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_blanks_defers_with_a_receipt_and_resumes() {
+    let rig = rig();
+    let session = enrol(&rig.station).await;
+    rig.fault(DeviceFamily::CardPrinter)
+        .inject(Fault::new(FaultKind::BlanksEmpty));
+    let job = start(&rig.station, session, true).await;
+    assert_eq!(job.state, JobState::Deferred);
+    assert_eq!(job.deferral_reason, Some(DeferralReason::OutOfBlanks));
+    assert!(job.receipt.is_some());
+    assert_eq!(
+        rig.world.documents().len(),
+        1,
+        "the pickup receipt was printed"
+    );
+    assert!(rig.world.ejected().is_empty());
+
+    rig.fault(DeviceFamily::CardPrinter).clear();
+    let (tx, mut rx) = mpsc::channel(256);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let job = rig
+        .station
+        .resume_job(&job.id, None, op(), &actor(), tx)
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_open_session_for_the_same_resident_is_refused() {
+    let rig = rig();
+    let cmd = OpenSessionCmd {
+        nik: NIK.into(),
+        application_type: ApplicationType::Baru,
+        documents: vec!["KK_COPY".into()],
+        marital_status: MaritalStatus::BelumKawin,
+        previously_recorded: false,
+        operator: op(),
+    };
+    rig.station
+        .open_session(cmd.clone(), &actor())
+        .await
+        .unwrap();
+    assert!(rig.station.open_session(cmd, &actor()).await.is_err());
+    assert_eq!(rig.station.list_sessions(None).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_capture_leaves_the_session_and_the_scanner_usable() {
+    let mut config = SimConfig::for_tests();
+    config.latency.capture = std::time::Duration::from_secs(5);
+    let rig = rig_in(tempfile::tempdir().unwrap(), SimWorld::new(config));
+    let view = rig
+        .station
+        .open_session(
+            OpenSessionCmd {
+                nik: NIK.into(),
+                application_type: ApplicationType::Baru,
+                documents: vec!["KK_COPY".into()],
+                marital_status: MaritalStatus::BelumKawin,
+                previously_recorded: false,
+                operator: op(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let station = rig.station.clone();
+    let id = view.id;
+    let task = tokio::spawn(async move {
+        station
+            .capture(&id, CaptureTarget::LeftSlap, op(), &actor(), tx)
+            .await
+    });
+    // Wait for the prompt, then go away as a client would.
+    rx.recv().await.unwrap();
+    drop(rx);
+    let started = std::time::Instant::now();
+    let result = task.await.unwrap();
+    assert!(result.is_err(), "a cancelled capture reports cancellation");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "cancelled promptly"
+    );
+    let after = rig.station.get_session(&view.id).unwrap();
+    assert_eq!(after.items, view.items, "no attempt was recorded");
+    // The scanner is free and works: the next capture (with a short latency budget) runs.
+    let snap = rig
+        .station
+        .registry()
+        .list(Some(DeviceFamily::FingerprintScanner));
+    assert!(snap[0].lease_holder.is_none());
+}

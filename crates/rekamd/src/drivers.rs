@@ -1,0 +1,97 @@
+//! The driver factory: from each configured selector to a device in the registry.
+//!
+//! Simulated devices (`sim:FAMILY`) share one [`SimWorld`] (card path, trays, supplies) and
+//! come with a [`FaultHandle`] each, which the technician-only `InjectFault` call drives.
+//! Real drivers (`usb:`, `serial:`, `pcsc:`, `ipp:`, `v4l2:`) join this table as their crates
+//! land; until then such a selector is refused at start-up with the key that names it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rekam_hal::{AnyDevice, DeviceId, DeviceSelector};
+use rekam_proto::v1::device::Capabilities;
+use rekam_sim::{FaultHandle, SimWorld};
+use rekam_station::registry::{Registry, Timeouts};
+
+use crate::config::{Config, ConfigError};
+
+/// The station's devices, built from the configuration.
+#[derive(Debug)]
+pub struct Devices {
+    /// The registry holding every device.
+    pub registry: Registry,
+    /// Fault handles of the simulated devices.
+    pub faults: Arc<HashMap<DeviceId, FaultHandle>>,
+    /// Each device's capabilities, as the contract states them.
+    pub capabilities: Arc<HashMap<DeviceId, Capabilities>>,
+    /// The simulated world, when any device is simulated.
+    pub world: Option<SimWorld>,
+}
+
+/// Opens every configured device.
+pub fn build(config: &Config) -> Result<Devices, ConfigError> {
+    let mut timeouts = Timeouts::default();
+    let mut faults = HashMap::new();
+    let mut capabilities = HashMap::new();
+    let mut world: Option<SimWorld> = None;
+    let mut sim_index: HashMap<rekam_hal::DeviceFamily, u32> = HashMap::new();
+    let mut devices = Vec::new();
+    for (i, dev) in config.devices.iter().enumerate() {
+        match &dev.selector {
+            DeviceSelector::Sim { family } => {
+                let world = world.get_or_insert_with(|| SimWorld::new(config.sim.clone()));
+                let index = sim_index.entry(*family).or_default();
+                let (device, handle) = rekam_sim::open(*family, *index, world);
+                *index += 1;
+                if device.info().id != dev.id {
+                    return Err(ConfigError {
+                        origin: config.origin.clone(),
+                        key: format!("devices[{i}].id"),
+                        line: None,
+                        message: format!(
+                            "simulated devices are named by family and order; this one is {}",
+                            device.info().id
+                        ),
+                    });
+                }
+                if let Some(t) = dev.timeout {
+                    timeouts = timeouts.with(*family, t);
+                }
+                faults.insert(dev.id.clone(), handle);
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
+            }
+            other => return Err(ConfigError {
+                origin: config.origin.clone(),
+                key: format!("devices[{i}].selector"),
+                line: None,
+                message: format!(
+                    "no driver for {other} is built into this rekamd yet (only sim: devices are)"
+                ),
+            }),
+        }
+    }
+    // Timeouts are known only once every entry is read: build the registry with them.
+    let registry = Registry::new(timeouts);
+    for device in devices {
+        registry.add(device);
+    }
+    Ok(Devices {
+        registry,
+        faults: Arc::new(faults),
+        capabilities: Arc::new(capabilities),
+        world,
+    })
+}
+
+fn capabilities_of(device: &AnyDevice) -> Capabilities {
+    match device {
+        AnyDevice::Fingerprint(d) => Capabilities::Fingerprint((&d.capabilities()).into()),
+        AnyDevice::Face(d) => Capabilities::FaceCamera((&d.capabilities()).into()),
+        AnyDevice::Iris(d) => Capabilities::IrisCamera((&d.capabilities()).into()),
+        AnyDevice::Signature(d) => Capabilities::SignaturePad((&d.capabilities()).into()),
+        AnyDevice::Encoder(d) => Capabilities::CardEncoder((&d.capabilities()).into()),
+        AnyDevice::CardPrinter(d) => Capabilities::CardPrinter((&d.capabilities()).into()),
+        AnyDevice::DocumentPrinter(d) => Capabilities::DocumentPrinter((&d.capabilities()).into()),
+    }
+}
