@@ -605,7 +605,6 @@ fn updated_at(view: &JobView) -> OffsetDateTime {
 ///   the last deferral receipt printed.
 /// - `updated_at` is the latest time the view shows (creation, last step, end): activation
 ///   attempts, resumes and cancellations that are not steps do not move it.
-/// - `cancel_reason` is empty: the view does not carry it (the facade fills it in).
 pub fn job(view: &JobView) -> v1::Job {
     let deferral = match (view.state, view.deferral_reason) {
         (JobState::Deferred, Some(d)) => v1::DeferralReason::from(d),
@@ -643,7 +642,7 @@ pub fn job(view: &JobView) -> v1::Job {
         operator_id: view.operator.as_str().to_owned(),
         prr: view.prr,
         reason: reason.into(),
-        cancel_reason: String::new(),
+        cancel_reason: view.cancel_reason.clone().unwrap_or_default(),
     }
 }
 

@@ -6,6 +6,8 @@
 //! ([`SimWorld::lost`]). Accessors return snapshots for tests.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rekam_hal::{ChipFiles, ImageCodec};
@@ -87,7 +89,7 @@ pub struct PrintedFace {
 /// A simulated card, as it sits in the path, the tray, the reject bin or nowhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimCard {
-    /// Card and chip serial, `SIM-000001` upwards.
+    /// Card and chip serial: a 7-byte ISO/IEC 14443 UID in upper-case hex, `04000000000001` upwards.
     pub serial: String,
     /// The chip's files.
     pub files: ChipFiles,
@@ -147,6 +149,7 @@ impl fmt::Debug for PrintedDocument {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct WorldState {
     pub(crate) blanks: u32,
     pub(crate) ribbon_left: u32,
@@ -155,8 +158,31 @@ pub(crate) struct WorldState {
     pub(crate) ejected: Vec<SimCard>,
     pub(crate) rejected: Vec<SimCard>,
     pub(crate) lost: Vec<SimCard>,
+    /// Printed documents leave the printer: they are not part of the persisted state.
+    #[serde(skip)]
     pub(crate) documents: Vec<PrintedDocument>,
     next_job: u32,
+}
+
+/// Cards kept per tray in the state file (the newest): enough for a card to be activated after
+/// a restart without the file growing with every card ever made.
+const PERSISTED_TRAY: usize = 8;
+
+impl WorldState {
+    fn persisted(&self) -> WorldState {
+        let tail = |v: &Vec<SimCard>| v[v.len().saturating_sub(PERSISTED_TRAY)..].to_vec();
+        WorldState {
+            blanks: self.blanks,
+            ribbon_left: self.ribbon_left,
+            next_serial: self.next_serial,
+            card: self.card.clone(),
+            ejected: tail(&self.ejected),
+            rejected: tail(&self.rejected),
+            lost: tail(&self.lost),
+            documents: Vec::new(),
+            next_job: self.next_job,
+        }
+    }
 }
 
 impl WorldState {
@@ -165,7 +191,7 @@ impl WorldState {
         self.blanks = self.blanks.saturating_sub(1);
         self.next_serial += 1;
         self.card
-            .insert(SimCard::blank(format!("SIM-{:06}", self.next_serial)))
+            .insert(SimCard::blank(format!("04{:012X}", self.next_serial)))
     }
 
     /// The card with `serial` if the encoder can reach it: the one in the path, or an
@@ -208,6 +234,51 @@ impl WorldState {
 struct WorldInner {
     config: SimConfig,
     state: Mutex<WorldState>,
+    /// Where the physical state is kept across restarts, if anywhere.
+    state_file: Option<PathBuf>,
+}
+
+/// A lock on the world's state; when the state was changed through it and the world is
+/// persistent, the state file is rewritten (atomically) as the lock is released.
+pub(crate) struct WorldGuard<'a> {
+    guard: MutexGuard<'a, WorldState>,
+    file: Option<&'a Path>,
+    dirty: bool,
+}
+
+impl Deref for WorldGuard<'_> {
+    type Target = WorldState;
+    fn deref(&self) -> &WorldState {
+        &self.guard
+    }
+}
+
+impl DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut WorldState {
+        self.dirty = true;
+        &mut self.guard
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        if let (true, Some(file)) = (self.dirty, self.file) {
+            if let Err(e) = save_state(file, &self.guard.persisted()) {
+                // A simulator that cannot keep its state is still a simulator: say so, go on.
+                eprintln!(
+                    "rekam-sim: cannot save the simulated station's state to {}: {e}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+fn save_state(file: &Path, state: &WorldState) -> std::io::Result<()> {
+    let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, file)
 }
 
 /// One simulated station's physical state. Cheap to clone: clones share it.
@@ -255,15 +326,51 @@ impl SimWorld {
             inner: Arc::new(WorldInner {
                 config,
                 state: Mutex::new(state),
+                state_file: None,
             }),
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, WorldState> {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// A station whose physical state (hopper, ribbon, the card in the path, the trays) is
+    /// kept in `file` across restarts, as real hardware keeps it: read back when the file
+    /// exists, written after every change. Printed documents are not kept.
+    pub fn persistent(config: SimConfig, file: &Path) -> std::io::Result<Self> {
+        let state = match std::fs::read(file) {
+            Ok(bytes) => serde_json::from_slice::<WorldState>(&bytes).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is not a simulated station state: {e}", file.display()),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Self::new(config.clone()).into_state()
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(SimWorld {
+            inner: Arc::new(WorldInner {
+                config,
+                state: Mutex::new(state),
+                state_file: Some(file.to_owned()),
+            }),
+        })
+    }
+
+    fn into_state(self) -> WorldState {
+        let st = self.lock();
+        st.persisted()
+    }
+
+    pub(crate) fn lock(&self) -> WorldGuard<'_> {
+        WorldGuard {
+            guard: self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            file: self.inner.state_file.as_deref(),
+            dirty: false,
+        }
     }
 
     /// The configuration.
@@ -330,10 +437,10 @@ mod tests {
     fn blanks_get_serials_in_order() {
         let world = SimWorld::new(SimConfig::for_tests());
         let serial = world.lock().take_blank().serial.clone();
-        assert_eq!(serial, "SIM-000001");
+        assert_eq!(serial, "04000000000001");
         let mut st = world.lock();
         st.card = None;
-        assert_eq!(st.take_blank().serial, "SIM-000002");
+        assert_eq!(st.take_blank().serial, "04000000000002");
         assert_eq!(st.blanks, 198);
     }
 

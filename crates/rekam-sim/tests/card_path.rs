@@ -25,7 +25,7 @@ fn issue_one_card_end_to_end() {
     printer.feed(&ctl()).unwrap();
     assert_eq!(world.blanks(), 199);
     let chip = encoder.chip(&ctl()).unwrap().unwrap();
-    assert_eq!(chip.serial, "SIM-000001");
+    assert_eq!(chip.serial, "04000000000001");
     assert_eq!(chip.capacity, CHIP_CAPACITY);
     assert!(!chip.personalised && !chip.activated);
     assert!(encoder
@@ -50,7 +50,7 @@ fn issue_one_card_end_to_end() {
     let out = world.ejected();
     assert_eq!(out.len(), 1);
     let card = &out[0];
-    assert_eq!(card.serial, "SIM-000001");
+    assert_eq!(card.serial, "04000000000001");
     assert_eq!(card.files, data);
     assert!(card.activated());
     assert!(!card.torn);
@@ -64,7 +64,7 @@ fn issue_one_card_end_to_end() {
     printer.print(&card_face(10), &ctl()).unwrap();
     printer.eject(&ctl()).unwrap();
     let out = world.ejected();
-    assert_eq!(out[1].serial, "SIM-000002");
+    assert_eq!(out[1].serial, "04000000000002");
     assert_ne!(
         out[1].face.as_ref().unwrap().pixel_hash,
         out[0].face.as_ref().unwrap().pixel_hash
@@ -188,4 +188,44 @@ fn self_tests_of_card_devices() {
     world.set_blanks(0);
     let report = printer.self_test(&ctl(), &mut |_| {}).unwrap();
     assert!(!report.passed);
+}
+
+#[test]
+fn a_persistent_station_keeps_its_cards_across_a_restart() {
+    use rekam_hal::{CardEncoder, CardPrinter, ChipFiles, Control, WritePermit};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sim-station.json");
+    let files = ChipFiles {
+        files: [(0x0101u16, vec![1u8, 2, 3])].into_iter().collect(),
+    };
+    {
+        let world =
+            rekam_sim::SimWorld::persistent(rekam_sim::SimConfig::for_tests(), &file).unwrap();
+        let (mut printer, _) = rekam_sim::SimCardPrinter::new(0, &world);
+        let (mut encoder, _) = rekam_sim::SimCardEncoder::new(0, &world);
+        let ctl = Control::with_timeout(Duration::from_secs(5));
+        printer.feed(&ctl).unwrap();
+        encoder
+            .write(&files, WritePermit::allow_irreversible_write(), &ctl)
+            .unwrap();
+        printer.eject(&ctl).unwrap();
+        assert_eq!(world.blanks(), rekam_sim::SimConfig::for_tests().blanks - 1);
+    }
+    // A new process: the same file, the same physical station.
+    let world = rekam_sim::SimWorld::persistent(rekam_sim::SimConfig::for_tests(), &file).unwrap();
+    assert_eq!(world.blanks(), rekam_sim::SimConfig::for_tests().blanks - 1);
+    assert_eq!(world.ejected().len(), 1);
+    let (mut encoder, _) = rekam_sim::SimCardEncoder::new(0, &world);
+    let ctl = Control::with_timeout(Duration::from_secs(5));
+    assert_eq!(
+        encoder.read(&ctl).unwrap(),
+        files,
+        "the ejected card is presented for activation"
+    );
+    encoder.activate(&ctl).unwrap();
+    assert!(world.ejected()[0].activated());
+    // A corrupt file is refused, not silently replaced.
+    std::fs::write(&file, b"not json").unwrap();
+    assert!(rekam_sim::SimWorld::persistent(rekam_sim::SimConfig::for_tests(), &file).is_err());
 }

@@ -1584,6 +1584,7 @@ impl Job {
             created_at: self.created_at,
             closed_at: self.closed_at,
             operator: self.created.operator.clone(),
+            cancel_reason: self.cancel.as_ref().map(|(reason, _)| reason.clone()),
         }
     }
 }
@@ -1655,6 +1656,8 @@ pub struct JobView {
     pub closed_at: Option<OffsetDateTime>,
     /// The operator who created it.
     pub operator: OperatorId,
+    /// Why the job was cancelled, when it was (the operator's words, no personal data).
+    pub cancel_reason: Option<String>,
 }
 
 #[cfg(test)]

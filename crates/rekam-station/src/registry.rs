@@ -195,7 +195,7 @@ impl Registry {
             info,
             work: tx,
             lease: Mutex::new(None),
-            status: Mutex::new(DeviceStatus::with_state(DeviceState::Ready, "starting")),
+            status: Mutex::new(DeviceStatus::ready()),
         });
         // Unsolicited driver events update the cached status and go out on the stream.
         let weak = Arc::downgrade(&slot);
@@ -226,6 +226,20 @@ impl Registry {
         if let Err(e) = spawned {
             tracing::error!(device = %id, error = %e, "could not start the device thread");
         }
+        // The first status comes from the device, on its own thread.
+        let first = Arc::downgrade(&slot);
+        let events = self.inner.events.clone();
+        let _ = slot.work.send(Box::new(move |dev: &mut AnyDevice| {
+            let ctl = Control::with_timeout(STATUS_TIMEOUT).named("status");
+            let status = dev
+                .device_mut()
+                .status(&ctl)
+                .unwrap_or_else(|e| status_for_error(&e));
+            if let Some(slot) = first.upgrade() {
+                *slot.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
+                let _ = events.send(RegistryEvent::Changed(slot.info.id.clone()));
+            }
+        }));
         self.inner
             .slots
             .write()
@@ -413,13 +427,16 @@ where
     let work: Work = Box::new(move |dev: &mut AnyDevice| {
         let result = f(dev, &ctl);
         if let Err(e) = &result {
+            // After a cancelled, timed-out or confused call, or a jam, bring the device back to
+            // idle (a jammed card goes to the reject bin).
             if matches!(
                 e.kind(),
                 ErrorKind::Cancelled
                     | ErrorKind::Timeout
                     | ErrorKind::Protocol
                     | ErrorKind::CardRemoved
-            ) {
+            ) || e.condition() == Some(rekam_hal::Condition::MediaJam)
+            {
                 let recover = Control::with_timeout(RECOVER_TIMEOUT).named("recover");
                 if let Err(re) = dev.device_mut().recover(&recover) {
                     tracing::warn!(device = %dev.info().id, error = %re, "device did not recover");

@@ -28,7 +28,10 @@ pub struct Devices {
     pub world: Option<SimWorld>,
 }
 
-/// Opens every configured device.
+/// The simulated station's state file, in the state directory.
+pub const SIM_STATE_FILE: &str = "sim-station.json";
+
+/// Opens every configured device. The state directory must exist (the journal creates it).
 pub fn build(config: &Config) -> Result<Devices, ConfigError> {
     let mut timeouts = Timeouts::default();
     let mut faults = HashMap::new();
@@ -39,7 +42,24 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
     for (i, dev) in config.devices.iter().enumerate() {
         match &dev.selector {
             DeviceSelector::Sim { family } => {
-                let world = world.get_or_insert_with(|| SimWorld::new(config.sim.clone()));
+                if world.is_none() {
+                    // The simulated hardware keeps its physical state beside the journal, so a
+                    // restarted daemon finds the cards where it left them.
+                    let file = config.state_dir.join(SIM_STATE_FILE);
+                    world = Some(
+                        SimWorld::persistent(config.sim.clone(), &file).map_err(|e| {
+                            ConfigError {
+                                origin: config.origin.clone(),
+                                key: "sim".into(),
+                                line: None,
+                                message: format!("the simulated station's state: {e}"),
+                            }
+                        })?,
+                    );
+                }
+                let Some(world) = world.as_ref() else {
+                    continue;
+                };
                 let index = sim_index.entry(*family).or_default();
                 let (device, handle) = rekam_sim::open(*family, *index, world);
                 *index += 1;
@@ -61,14 +81,16 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
                 capabilities.insert(dev.id.clone(), capabilities_of(&device));
                 devices.push(device);
             }
-            other => return Err(ConfigError {
-                origin: config.origin.clone(),
-                key: format!("devices[{i}].selector"),
-                line: None,
-                message: format!(
+            other => {
+                return Err(ConfigError {
+                    origin: config.origin.clone(),
+                    key: format!("devices[{i}].selector"),
+                    line: None,
+                    message: format!(
                     "no driver for {other} is built into this rekamd yet (only sim: devices are)"
                 ),
-            }),
+                })
+            }
         }
     }
     // Timeouts are known only once every entry is read: build the registry with them.

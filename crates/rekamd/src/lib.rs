@@ -70,7 +70,6 @@ const CHIP_PHOTO_BYTES: usize = 4_000;
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), DaemonError> {
     let started = Instant::now();
-    let devices = drivers::build(&config)?;
     let state_dir = config.state_dir.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&state_dir))
         .await
@@ -82,6 +81,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
             path: config.state_dir.display().to_string(),
             source,
         })?;
+    let devices = drivers::build(&config)?;
     let options = StationOptions {
         workflow: config.workflow.clone(),
         office: Office {

@@ -52,7 +52,7 @@ const FACE_HEIGHT: u32 = 648;
 // Encoder
 
 /// A simulated contactless chip encoder inline in the card printer: it reads and writes the
-/// chip of the card in the world's card path (8 KB, serial `SIM-000001` upwards).
+/// chip of the card in the world's card path (8 KB, UID `04000000000001` upwards).
 pub struct SimCardEncoder {
     core: SimCore,
 }

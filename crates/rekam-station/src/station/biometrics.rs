@@ -298,6 +298,51 @@ pub(crate) fn chip_photo(jpeg: &[u8], budget: usize) -> Result<Vec<u8>, String> 
     ))
 }
 
+/// The chip's signature image: the pad image binarised, cropped to its ink and fitted into
+/// 256x96, as a 1-bit PNG (a few hundred bytes, where the pad image takes kilobytes).
+pub(crate) fn chip_signature(png_bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let img = image::load_from_memory(png_bytes)
+        .map_err(|e| format!("the signature does not decode: {e}"))?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0u32, 0u32);
+    for (x, y, p) in img.enumerate_pixels() {
+        if p.0[0] < 128 {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+        }
+    }
+    if x1 < x0 || y1 < y0 {
+        return Err("the signature has no ink".into());
+    }
+    let crop = image::imageops::crop_imm(&img, x0, y0, x1 - x0 + 1, y1 - y0 + 1).to_image();
+    let fitted = image::DynamicImage::ImageLuma8(crop)
+        .resize(256, 96, image::imageops::FilterType::Triangle)
+        .to_luma8();
+    let (fw, fh) = fitted.dimensions();
+    // Pack to 1 bit per pixel, ink black.
+    let stride = fw.div_ceil(8) as usize;
+    let mut packed = vec![0xFFu8; stride * fh as usize];
+    for (x, y, p) in fitted.enumerate_pixels() {
+        if p.0[0] < 160 {
+            packed[y as usize * stride + (x / 8) as usize] &= !(0x80 >> (x % 8));
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, fw, fh);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::One);
+    enc.set_compression(png::Compression::High);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(&packed)
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 /// Decodes a PNG sample into a grey raw image (the signature, for the card face).
 pub(crate) fn decode_gray(png_bytes: &[u8]) -> Option<RawImage> {
     let img = image::load_from_memory(png_bytes).ok()?.to_luma8();
@@ -320,6 +365,32 @@ mod tests {
         assert_eq!(compare(&t, None), (false, 0));
         let plain = encode_png(&img, None).unwrap();
         assert!(template_of(2, &plain).is_none());
+    }
+
+    #[test]
+    fn chip_signature_is_small_and_keeps_the_ink() {
+        let mut img = image::GrayImage::from_pixel(500, 200, image::Luma([255]));
+        for x in 100..400 {
+            let y = 100 + ((x as f32 / 20.0).sin() * 30.0) as u32;
+            for dy in 0..3 {
+                img.put_pixel(x, y + dy, image::Luma([0]));
+            }
+        }
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(img)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let small = chip_signature(&png).unwrap();
+        assert!(small.len() < 1500, "{} bytes", small.len());
+        let back = image::load_from_memory(&small).unwrap().to_luma8();
+        assert!(back.width() <= 256 && back.height() <= 96);
+        assert!(back.pixels().any(|p| p.0[0] < 128), "the ink survived");
+        let blank = image::GrayImage::from_pixel(50, 20, image::Luma([255]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(blank)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        assert!(chip_signature(&png).is_err());
     }
 
     #[test]

@@ -198,10 +198,14 @@ impl Station {
             let work = lease.call(move |dev, ctl| {
                 biometrics::run_capture(dev, target, &expected, subject, ctl, sink)
             });
-            let captured: Captured = tokio::select! {
+            let mut captured: Captured = tokio::select! {
                 r = work => r?,
                 () = updates.closed() => return Err(StationError::Cancelled),
             };
+            // The other hand's fingers (a wrong-hand slap) are not samples of this target: the
+            // device's WrongHand guidance refuses the attempt, and nothing of them is kept.
+            let wanted = target.items();
+            captured.items.retain(|i| wanted.contains(&i.item));
             let session = entry.snapshot();
             let now = self.now();
             let data = AttemptData {

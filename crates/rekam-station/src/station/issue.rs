@@ -203,11 +203,36 @@ impl Station {
             .map(|id| self.session_state(&id))
             .transpose()?;
         if let Some(s) = &session {
+            if s.nik() != &cmd.record.nik {
+                return Err(WorkflowError::StepOutOfOrder {
+                    subject: s.id().to_string(),
+                    state: s.state().proto_name(),
+                    message: "the session is for another resident than the card record".into(),
+                }
+                .into());
+            }
             if s.state() != SessionState::Finalized {
                 return Err(WorkflowError::StepOutOfOrder {
                     subject: s.id().to_string(),
                     state: s.state().proto_name(),
                     message: "a job takes its biometrics from a finalized session".into(),
+                }
+                .into());
+            }
+        }
+        if let Some(session_id) = cmd.session_id {
+            let existing = self.lock_jobs().values().map(|e| e.snapshot()).find(|j| {
+                j.session_id() == Some(session_id)
+                    && !matches!(j.state(), JobState::Cancelled | JobState::Failed)
+            });
+            if let Some(existing) = existing {
+                return Err(WorkflowError::StepOutOfOrder {
+                    subject: session_id.to_string(),
+                    state: existing.state().proto_name(),
+                    message: format!(
+                        "the session's card is already being issued by {}; resume or cancel that job",
+                        existing.id()
+                    ),
                 }
                 .into());
             }
@@ -235,6 +260,8 @@ impl Station {
                 .into())
             }
         };
+        // The chip content must fit before a job exists, let alone a blank is fed.
+        self.inner.profile.build(&create.record, &bio)?;
         let mut req = AppendReq::new(job_id.to_string(), JOB_KIND, "job", 0, &events);
         req.blobs
             .push(NewBlob::new(CHIP_PHOTO, bio.face_jpeg.clone()));
@@ -324,6 +351,25 @@ impl Station {
         self.drive(&entry, *id, actor, &tx).await
     }
 
+    async fn count_jammed_blank(&self, job: &Job, actor: &Actor) -> Result<(), StationError> {
+        let store = self.inner.store.clone();
+        let entry = AuditEntry::new(
+            actor.clone(),
+            "card.spoiled",
+            job.id().to_string(),
+            "blank jammed while fed",
+        );
+        tokio::task::spawn_blocking(move || -> Result<(), rekam_store::StoreError> {
+            store.counter_add("blanks_used", 1)?;
+            store.counter_add("spoiled", 1)?;
+            store.audit(entry)?;
+            Ok(())
+        })
+        .await
+        .map_err(StationError::internal)??;
+        Ok(())
+    }
+
     async fn journal_job(
         &self,
         entry: &Entry<Job>,
@@ -403,12 +449,26 @@ impl Station {
                 StepOutcome::Ok { detail, .. } => (None, detail.clone()),
                 StepOutcome::Failed { reason, .. } => (Some(*reason), None),
             };
+            // A blank that jams while it is fed is not the job's card (the job defers), but it
+            // is gone: the printer's recovery put it in the reject bin, so the station's stock
+            // counts it as used and spoiled.
+            let jammed_blank = step == Step::Feed
+                && matches!(
+                    &outcome,
+                    StepOutcome::Failed {
+                        condition: Some(Condition::MediaJam),
+                        ..
+                    }
+                );
             let events = job.decide_step(step, outcome, self.now())?;
             let detail_text = format!(
                 "{} {}",
                 step.as_str(),
                 if failed { "failed" } else { "done" }
             );
+            if jammed_blank {
+                self.count_jammed_blank(&job, actor).await?;
+            }
             self.journal_job(entry, &job, &events, actor, "job.step", &detail_text)
                 .await?;
             // A client that went away cancels the job; the card in play is then rejected.
@@ -440,7 +500,7 @@ impl Station {
                 took,
                 reason,
                 detail,
-                prompt: entry.snapshot().prompt(),
+                prompt: None,
                 view,
             });
             if failed {
@@ -710,6 +770,18 @@ impl Station {
         let _work = entry.claim(&id.to_string())?;
         let holder = format!("job {id} activation");
         let mut leases = Leases::default();
+        let current = entry.snapshot();
+        if !matches!(
+            current.next_action(),
+            NextAction::AwaitActivation | NextAction::Activate
+        ) {
+            return Err(WorkflowError::StepOutOfOrder {
+                subject: id.to_string(),
+                state: current.state().proto_name(),
+                message: "only a printed card awaiting activation is activated".into(),
+            }
+            .into());
+        }
         if entry.snapshot().next_action() == NextAction::AwaitActivation {
             let job = entry.snapshot();
             if job.activation_attempts_left() == 0 {
@@ -930,7 +1002,13 @@ impl Station {
             .item(ItemKey::Signature)
             .and_then(|i| i.best.clone())
         {
-            Some(s) => self.session_blob(&id, &s.blob, actor).await?,
+            Some(s) => {
+                let png = self.session_blob(&id, &s.blob, actor).await?;
+                tokio::task::spawn_blocking(move || biometrics::chip_signature(&png))
+                    .await
+                    .map_err(StationError::internal)?
+                    .map_err(StationError::Render)?
+            }
             None => Vec::new(),
         };
         let mut templates: Vec<Template> = Vec::new();

@@ -34,9 +34,14 @@ impl Devices {
         let caps = self.ctx.capabilities.get(&snap.info.id).cloned();
         let mut device = convert::device(&snap.info, &snap.status, caps);
         device.lease_holder = snap.lease_holder.clone().unwrap_or_default();
-        if snap.status.state == DeviceState::PermissionDenied {
-            device.hint = UDEV_HINT.to_owned();
-        }
+        device.hint = match snap.status.state {
+            DeviceState::PermissionDenied => UDEV_HINT.to_owned(),
+            // A device that cannot work says why; a working one has nothing to add.
+            DeviceState::Disconnected | DeviceState::Error => {
+                snap.status.detail.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
         device
     }
 
@@ -69,14 +74,14 @@ impl DeviceService for Devices {
         req: Request<v1::ListDevicesRequest>,
     ) -> Result<Response<v1::ListDevicesResponse>, Status> {
         let family = Self::family_filter(req.get_ref().family, "family")?;
-        let devices = self
-            .ctx
-            .station
-            .registry()
-            .list(family)
-            .iter()
-            .map(|s| self.message(s))
-            .collect();
+        let mut snaps = self.ctx.station.registry().list(family);
+        snaps.sort_by(|a, b| {
+            let rank = |f: DeviceFamily| DeviceFamily::ALL.iter().position(|x| *x == f);
+            rank(a.info.family)
+                .cmp(&rank(b.info.family))
+                .then_with(|| a.info.id.cmp(&b.info.id))
+        });
+        let devices = snaps.iter().map(|s| self.message(s)).collect();
         Ok(Response::new(v1::ListDevicesResponse { devices }))
     }
 
@@ -264,6 +269,22 @@ impl DeviceService for Devices {
             v1::FaultKind::Impostor => Some(FaultKind::Impostor),
             v1::FaultKind::SelfTestFail => Some(FaultKind::SelfTestFail),
         };
+        if let Some(kind) = kind {
+            let family = self
+                .ctx
+                .station
+                .registry()
+                .snapshot(&id)
+                .map(|s| s.info.family);
+            if let Ok(family) = family {
+                if !kind.applies_to(family) {
+                    return Err(super::bad_field(
+                        "fault.kind",
+                        format!("{} does not apply to a {family}", kind.as_str()),
+                    ));
+                }
+            }
+        }
         let detail = match kind {
             None => {
                 handle.clear();
@@ -288,17 +309,29 @@ impl DeviceService for Devices {
     ) -> Result<Response<v1::ClearFaultsResponse>, Status> {
         let caller = self.ctx.caller(&req);
         caller.require(Role::Technician)?;
-        let id = self.device_id(&req.get_ref().device_id)?;
-        let handle = self.ctx.faults.get(&id).ok_or_else(|| {
-            reason_status(
-                ErrorReason::NotSimulated,
-                format!("{id} is not a simulated device"),
-                [("device_id".to_owned(), id.to_string())],
-            )
-        })?;
-        let cleared = u32::try_from(handle.active().len()).unwrap_or(u32::MAX);
-        handle.clear();
-        self.audit(&caller, &id, "device.fault", "clear").await?;
+        // Empty: every simulated device.
+        let ids: Vec<DeviceId> = if req.get_ref().device_id.is_empty() {
+            self.ctx.faults.keys().cloned().collect()
+        } else {
+            let id = self.device_id(&req.get_ref().device_id)?;
+            if !self.ctx.faults.contains_key(&id) {
+                return Err(reason_status(
+                    ErrorReason::NotSimulated,
+                    format!("{id} is not a simulated device"),
+                    [("device_id".to_owned(), id.to_string())],
+                ));
+            }
+            vec![id]
+        };
+        let mut cleared = 0u32;
+        for id in &ids {
+            if let Some(handle) = self.ctx.faults.get(id) {
+                cleared = cleared
+                    .saturating_add(u32::try_from(handle.active().len()).unwrap_or(u32::MAX));
+                handle.clear();
+                self.audit(&caller, id, "device.fault", "clear").await?;
+            }
+        }
         Ok(Response::new(v1::ClearFaultsResponse { cleared }))
     }
 }

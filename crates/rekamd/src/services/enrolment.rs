@@ -37,7 +37,10 @@ fn too_large(field_name: &str, limit: usize) -> Status {
         Code::InvalidArgument,
         ErrorReason::PayloadTooLarge,
         format!("{field_name} is over its limit of {limit} bytes"),
-        [("field".to_owned(), field_name.to_owned())],
+        [
+            ("field".to_owned(), field_name.to_owned()),
+            ("limit".to_owned(), limit.to_string()),
+        ],
     )
 }
 

@@ -99,10 +99,13 @@ impl IssuanceService for Issuance {
         let req = req.into_inner();
         let operator = operator(&req.operator_id, &caller)?;
         let record = req.record.ok_or_else(|| bad_field("record", "required"))?;
-        let record = rekam_card::CardRecord::try_from(record).map_err(field)?;
-        record
-            .validate()
-            .map_err(|e| rekam_proto::card::record_error(&e).to_status())?;
+        let record =
+            rekam_card::CardRecord::try_from(record).map_err(|e| field(e.within("record")))?;
+        record.validate().map_err(|e| {
+            rekam_proto::card::record_error(&e)
+                .within("record")
+                .to_status()
+        })?;
         let requested_type = if req.application_type == 0 {
             None
         } else {
