@@ -568,3 +568,74 @@ fn small_face_jpeg() -> Vec<u8> {
     .unwrap();
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_cancels_a_capture_leaves_the_session_and_the_scanner_usable() {
+    let d = Daemon::start(DaemonOptions {
+        latency: "{ preset = \"zero\", capture_ms = 4000, preview_interval_ms = 50 }".into(),
+        ..DaemonOptions::default()
+    })
+    .await;
+    let session = open_session(&d, &nik(6)).await;
+    let sid = session.session_id.clone();
+    let before = get_session(&d, &sid).await;
+    let mut stream = d
+        .enrolment()
+        .await
+        .capture(v1::CaptureRequest {
+            session_id: sid.clone(),
+            target: v1::CaptureTarget::LeftSlap.into(),
+            operator_id: "op".into(),
+            device_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The prompt and a preview or two, then the operator's client goes away mid-capture.
+    for _ in 0..3 {
+        stream.message().await.unwrap().unwrap();
+    }
+    drop(stream);
+    // The scanner's lease is released promptly (the capture was cancelled, not finished: the
+    // simulated capture would take 4 s).
+    let started = std::time::Instant::now();
+    loop {
+        let devices = d
+            .devices()
+            .await
+            .list_devices(v1::ListDevicesRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .devices;
+        let scanner = devices
+            .iter()
+            .find(|x| x.id == "sim:fingerprint:0")
+            .unwrap();
+        if scanner.lease_holder.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the scanner is still leased: {scanner:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        get_session(&d, &sid).await,
+        before,
+        "no attempt was recorded"
+    );
+    let device = d
+        .devices()
+        .await
+        .list_devices(v1::ListDevicesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .devices
+        .into_iter()
+        .find(|x| x.id == "sim:fingerprint:0")
+        .unwrap();
+    assert_eq!(device.state(), v1::DeviceState::Ready, "{device:?}");
+}

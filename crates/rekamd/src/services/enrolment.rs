@@ -12,8 +12,6 @@ use rekam_station::enrolment::{
 };
 use rekam_station::ids::SessionId;
 use rekam_station::station::{CaptureUpdate, ExceptionCmd, OpenSessionCmd};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
 use super::{bad_field, check, field, operator, page, parse_id, Ctx, ResponseStream};
@@ -152,40 +150,23 @@ impl EnrolmentService for Enrolment {
         let actor = caller.actor(Role::Operator, operator.as_str());
         // Fail fast on an unknown session or a target out of order, before streaming.
         check(self.ctx.station.get_session(&id))?;
-        let (out, rx) = mpsc::channel(32);
         let station = self.ctx.station.clone();
-        tokio::spawn(async move {
-            let (utx, mut urx) = mpsc::channel::<CaptureUpdate>(32);
-            let run = station.capture(&id, target, operator, &actor, utx);
-            tokio::pin!(run);
-            let result = loop {
-                tokio::select! {
-                    r = &mut run => break r,
-                    Some(update) = urx.recv() => {
-                        if out.send(Ok(capture_event(update))).await.is_err() {
-                            // The client went away: dropping `run` cancels the device call.
-                            return;
-                        }
-                    }
-                }
-            };
-            // Updates sent just before the end.
-            while let Ok(update) = urx.try_recv() {
-                let _ = out.send(Ok(capture_event(update))).await;
-            }
-            let last = match result {
-                Ok((outcome, view)) => Ok(v1::CaptureEvent {
-                    event: Some(v1::capture_event::Event::Result(v1::CaptureResult {
-                        target: v1::CaptureTarget::from(target).into(),
-                        outcome: item_outcome(outcome).into(),
-                        session: Some(workflow::session(&view)),
-                    })),
-                }),
-                Err(e) => Err(super::station_status(&e)),
-            };
-            let _ = out.send(last).await;
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        Ok(Response::new(super::forward(
+            move |tx| async move { station.capture(&id, target, operator, &actor, tx).await },
+            capture_event,
+            move |result| {
+                Some(match result {
+                    Ok((outcome, view)) => Ok(v1::CaptureEvent {
+                        event: Some(v1::capture_event::Event::Result(v1::CaptureResult {
+                            target: v1::CaptureTarget::from(target).into(),
+                            outcome: item_outcome(outcome).into(),
+                            session: Some(workflow::session(&view)),
+                        })),
+                    }),
+                    Err(e) => Err(super::station_status(&e)),
+                })
+            },
+        )))
     }
 
     async fn record_exception(

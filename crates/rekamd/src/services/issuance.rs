@@ -12,7 +12,6 @@ use rekam_station::ids::{JobId, SessionId};
 use rekam_station::issuance::{JobState, JobView, ReceiptKind};
 use rekam_station::station::{ActivationUpdate, JobUpdate, StartJobCmd, StationError, StepPhase};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{bad_field, check, field, operator, page, parse_id, Ctx, ResponseStream};
@@ -38,33 +37,11 @@ where
     F: FnOnce(mpsc::Sender<JobUpdate>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<JobView, StationError>> + Send + 'static,
 {
-    let (out, rx) = mpsc::channel(32);
-    tokio::spawn(async move {
-        let (utx, mut urx) = mpsc::channel::<JobUpdate>(64);
-        let fut = run(utx);
-        tokio::pin!(fut);
-        let result = loop {
-            tokio::select! {
-                r = &mut fut => break r,
-                Some(update) = urx.recv() => {
-                    if out.send(Ok(job_event(&update))).await.is_err() {
-                        // The client went away: the job is cancelled (its card rejected) by
-                        // the station, which notices the closed update channel.
-                        drop(urx);
-                        let _ = fut.await;
-                        return;
-                    }
-                }
-            }
-        };
-        while let Ok(update) = urx.try_recv() {
-            let _ = out.send(Ok(job_event(&update))).await;
-        }
-        if let Err(e) = result {
-            let _ = out.send(Err(super::station_status(&e))).await;
-        }
-    });
-    Box::pin(ReceiverStream::new(rx))
+    super::forward(
+        run,
+        |u| job_event(&u),
+        |result| result.err().map(|e| Err(super::station_status(&e))),
+    )
 }
 
 fn job_event(u: &JobUpdate) -> v1::JobEvent {
@@ -240,77 +217,33 @@ impl IssuanceService for Issuance {
         let operator = operator(&req.operator_id, &caller)?;
         let actor = caller.actor(Role::Operator, operator.as_str());
         let station = self.ctx.station.clone();
-        let (out, rx) = mpsc::channel(32);
-        tokio::spawn(async move {
-            use v1::activation_event::Event;
-            let (utx, mut urx) = mpsc::channel::<ActivationUpdate>(32);
-            let run = station.activate(&id, operator, &actor, utx);
-            tokio::pin!(run);
-            let forward = |u: ActivationUpdate| -> v1::ActivationEvent {
-                let event = match u {
-                    ActivationUpdate::Prompt(_) => Event::Prompt(v1::Prompt {
-                        code: v1::PromptCode::PlaceFinger.into(),
-                        ..v1::Prompt::default()
-                    }),
-                    ActivationUpdate::Guidance(g) => Event::Guidance(convert::guidance_update(&g)),
-                    ActivationUpdate::Attempt {
-                        attempt,
-                        matched,
-                        score,
-                        attempts_left,
-                        threshold,
-                        finger,
-                    } => Event::Attempt(v1::ActivationAttempt {
-                        attempt,
-                        matched,
-                        score,
-                        attempts_left,
-                        threshold,
-                        finger: v1::Finger::from(finger).into(),
-                        reason: if matched {
-                            v1::ErrorReason::Unspecified.into()
+        Ok(Response::new(super::forward(
+            move |tx| async move { station.activate(&id, operator, &actor, tx).await },
+            activation_event,
+            |result| {
+                Some(match result {
+                    Ok(view) => {
+                        let activated =
+                            matches!(view.state, JobState::Activated | JobState::HandedOver);
+                        let reason = if activated {
+                            v1::ErrorReason::Unspecified
                         } else {
-                            v1::ErrorReason::FingerprintMismatch.into()
-                        },
-                    }),
-                };
-                v1::ActivationEvent { event: Some(event) }
-            };
-            let result = loop {
-                tokio::select! {
-                    r = &mut run => break r,
-                    Some(u) = urx.recv() => {
-                        if out.send(Ok(forward(u))).await.is_err() {
-                            return;
-                        }
+                            v1::ErrorReason::FingerprintMismatch
+                        };
+                        Ok(v1::ActivationEvent {
+                            event: Some(v1::activation_event::Event::Result(
+                                v1::ActivationResult {
+                                    activated,
+                                    reason: reason.into(),
+                                    job: Some(workflow::job(&view)),
+                                },
+                            )),
+                        })
                     }
-                }
-            };
-            while let Ok(u) = urx.try_recv() {
-                let _ = out.send(Ok(forward(u))).await;
-            }
-            let last = match result {
-                Ok(view) => {
-                    let activated =
-                        matches!(view.state, JobState::Activated | JobState::HandedOver);
-                    let reason = if activated {
-                        v1::ErrorReason::Unspecified
-                    } else {
-                        v1::ErrorReason::FingerprintMismatch
-                    };
-                    Ok(v1::ActivationEvent {
-                        event: Some(Event::Result(v1::ActivationResult {
-                            activated,
-                            reason: reason.into(),
-                            job: Some(workflow::job(&view)),
-                        })),
-                    })
-                }
-                Err(e) => Err(super::station_status(&e)),
-            };
-            let _ = out.send(last).await;
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+                    Err(e) => Err(super::station_status(&e)),
+                })
+            },
+        )))
     }
 
     async fn hand_over(
@@ -393,4 +326,36 @@ impl IssuanceService for Issuance {
         msg.issued = u32::try_from(s.issued).unwrap_or(u32::MAX);
         Ok(Response::new(msg))
     }
+}
+
+fn activation_event(u: ActivationUpdate) -> v1::ActivationEvent {
+    use v1::activation_event::Event;
+    let event = match u {
+        ActivationUpdate::Prompt(_) => Event::Prompt(v1::Prompt {
+            code: v1::PromptCode::PlaceFinger.into(),
+            ..v1::Prompt::default()
+        }),
+        ActivationUpdate::Guidance(g) => Event::Guidance(convert::guidance_update(&g)),
+        ActivationUpdate::Attempt {
+            attempt,
+            matched,
+            score,
+            attempts_left,
+            threshold,
+            finger,
+        } => Event::Attempt(v1::ActivationAttempt {
+            attempt,
+            matched,
+            score,
+            attempts_left,
+            threshold,
+            finger: v1::Finger::from(finger).into(),
+            reason: if matched {
+                v1::ErrorReason::Unspecified.into()
+            } else {
+                v1::ErrorReason::FingerprintMismatch.into()
+            },
+        }),
+    };
+    v1::ActivationEvent { event: Some(event) }
 }

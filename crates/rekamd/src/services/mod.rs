@@ -82,6 +82,51 @@ impl Ctx {
     }
 }
 
+/// Runs a streaming station command and forwards what it reports to the client.
+///
+/// `run` gets the update channel; each update goes out through `map`; when the command ends,
+/// `last` turns its result into the stream's final message or error (or nothing). When the
+/// client goes away the update channel is dropped and the command is left to wind down: the
+/// station watches that channel, cancels the device call under way, and leaves the session or
+/// job consistent (a job's card in play is rejected).
+pub fn forward<U, T, R, Fut>(
+    run: impl FnOnce(tokio::sync::mpsc::Sender<U>) -> Fut + Send + 'static,
+    map: impl Fn(U) -> T + Send + 'static,
+    last: impl FnOnce(R) -> Option<Result<T, Status>> + Send + 'static,
+) -> ResponseStream<T>
+where
+    U: Send + 'static,
+    T: Send + 'static,
+    R: Send + 'static,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+{
+    let (out, rx) = tokio::sync::mpsc::channel(32);
+    tokio::spawn(async move {
+        let (utx, mut urx) = tokio::sync::mpsc::channel::<U>(64);
+        let fut = run(utx);
+        tokio::pin!(fut);
+        let result = loop {
+            tokio::select! {
+                r = &mut fut => break r,
+                Some(update) = urx.recv() => {
+                    if out.send(Ok(map(update))).await.is_err() {
+                        drop(urx);
+                        let _ = fut.await;
+                        return;
+                    }
+                }
+            }
+        };
+        while let Ok(update) = urx.try_recv() {
+            let _ = out.send(Ok(map(update))).await;
+        }
+        if let Some(last) = last(result) {
+            let _ = out.send(last).await;
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
 /// The one mapping from station errors to gRPC statuses (workflow, device and registry errors
 /// each have theirs in `rekam-proto`).
 pub fn station_status(e: &StationError) -> Status {
