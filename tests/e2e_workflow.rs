@@ -317,6 +317,19 @@ async fn baru_enrolment_and_issuance_end_to_end() {
     // Hand over.
     let handed = hand_over(&d, &job.job_id, true).await.unwrap();
     assert_eq!(handed.state(), v1::JobState::HandedOver);
+    // The job's phases against the office's time standards travel with it.
+    let phases: Vec<&str> = handed.timings.iter().map(|t| t.step.as_str()).collect();
+    for phase in ["printing", "activation", "handover"] {
+        assert!(
+            phases.contains(&phase),
+            "{phase} timing missing: {phases:?}"
+        );
+    }
+    assert!(
+        handed.timings.iter().all(|t| t.standard.is_some()),
+        "every phase has its standard: {:?}",
+        handed.timings
+    );
     // Repeating it returns the job unchanged.
     let again = hand_over(&d, &job.job_id, true).await.unwrap();
     assert_eq!(again.state(), v1::JobState::HandedOver);

@@ -643,6 +643,7 @@ pub fn job(view: &JobView) -> v1::Job {
         prr: view.prr,
         reason: reason.into(),
         cancel_reason: view.cancel_reason.clone().unwrap_or_default(),
+        timings: view.timings.iter().map(step_timing).collect(),
     }
 }
 

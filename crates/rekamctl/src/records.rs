@@ -128,16 +128,7 @@ impl SessionView {
                 })
                 .collect(),
             remaining: s.remaining.iter().map(|t| names::target_wire(*t)).collect(),
-            timings: s
-                .timings
-                .iter()
-                .map(|t| TimingView {
-                    step: t.step.clone(),
-                    took_ms: pb_duration!(t.took).map(ui::millis),
-                    standard_ms: pb_duration!(t.standard).map(ui::millis),
-                    within_standard: t.within_standard,
-                })
-                .collect(),
+            timings: timing_views(&s.timings),
         }
     }
 }
@@ -265,20 +256,42 @@ pub fn render_session(s: &v1::Session, out: &mut dyn Write, style: &Style) -> io
             writeln!(out, "\nStill to capture: {}", remaining.join(", "))?;
         }
     }
-    if !s.timings.is_empty() {
-        writeln!(out)?;
-        let mut timings = Table::new(&["STEP", "TOOK", "STANDARD", "OK"]);
-        for t in &s.timings {
-            timings.row(vec![
-                t.step.as_str().into(),
-                dur_text(pb_duration!(t.took)).into(),
-                dur_text(pb_duration!(t.standard)).into(),
-                mark(t.within_standard),
-            ]);
-        }
-        timings.write(out, style)?;
+    render_timings(&s.timings, out, style)
+}
+
+/// The JSON view of step timings against the time standards.
+fn timing_views(timings: &[v1::StepTiming]) -> Vec<TimingView> {
+    timings
+        .iter()
+        .map(|t| TimingView {
+            step: t.step.clone(),
+            took_ms: pb_duration!(t.took).map(ui::millis),
+            standard_ms: pb_duration!(t.standard).map(ui::millis),
+            within_standard: t.within_standard,
+        })
+        .collect()
+}
+
+/// Step timings against the time standards, as a table after a blank line (nothing if none).
+fn render_timings(
+    timings: &[v1::StepTiming],
+    out: &mut dyn Write,
+    style: &Style,
+) -> io::Result<()> {
+    if timings.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    writeln!(out)?;
+    let mut table = Table::new(&["STEP", "TOOK", "STANDARD", "OK"]);
+    for t in timings {
+        table.row(vec![
+            t.step.as_str().into(),
+            dur_text(pb_duration!(t.took)).into(),
+            dur_text(pb_duration!(t.standard)).into(),
+            mark(t.within_standard),
+        ]);
+    }
+    table.write(out, style)
 }
 
 fn session_paint(state: i32) -> Paint {
@@ -372,6 +385,8 @@ pub struct JobView {
     pub updated_at: Option<String>,
     /// Steps.
     pub steps: Vec<StepView>,
+    /// The job's phases against the time standards.
+    pub timings: Vec<TimingView>,
 }
 
 /// A job step, for JSON.
@@ -438,6 +453,7 @@ impl JobView {
                     }
                 })
                 .collect(),
+            timings: timing_views(&j.timings),
         }
     }
 }
@@ -545,7 +561,8 @@ pub fn render_job(j: &v1::Job, out: &mut dyn Write, style: &Style) -> io::Result
             s.detail.as_str().into(),
         ]);
     }
-    table.write(out, style)
+    table.write(out, style)?;
+    render_timings(&j.timings, out, style)
 }
 
 /// Writes a list of jobs, one line each.
