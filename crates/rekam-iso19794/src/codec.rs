@@ -182,6 +182,79 @@ pub(crate) fn read_representation<'a>(
     r.sub(body, "representation")
 }
 
+/// The number of representations a record's general header declares, and where it stands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RepresentationCount {
+    count: u16,
+    offset: usize,
+}
+
+/// Starts writing a 2011-edition record: format identifier, version, the record length (a
+/// placeholder: patch it with [`Writer::patch_total`] and the returned position), and the
+/// number of representations, which must be at least one.
+pub(crate) fn start_record(
+    format: &[u8; 4],
+    version: &[u8; 4],
+    representations: usize,
+) -> EncodeResult<(Writer, usize)> {
+    if representations == 0 {
+        return Err(EncodeError::Invalid {
+            field: "number of representations",
+            reason: "a record holds at least one representation",
+        });
+    }
+    let mut w = Writer::new();
+    w.bytes(format);
+    w.bytes(version);
+    let total = w.len_placeholder();
+    w.u16(count(representations, "number of representations", 0xFFFF)?);
+    Ok((w, total))
+}
+
+/// Reads the start of a 2011-edition record: format identifier, version, the record length
+/// (which must equal the input length) and the number of representations (at least one).
+/// The reader is left on the rest of the general header.
+pub(crate) fn read_record_start<'a>(
+    bytes: &'a [u8],
+    format: &[u8; 4],
+    version: &[u8; 4],
+) -> DecodeResult<(Reader<'a>, RepresentationCount)> {
+    let mut r = Reader::new(bytes);
+    read_magic(&mut r, format, version)?;
+    read_record_length(&mut r, bytes.len())?;
+    let offset = r.offset();
+    let count = r.u16("number of representations")?;
+    if count == 0 {
+        return Err(out_of_range(&r, 2, "number of representations", 0));
+    }
+    Ok((r, RepresentationCount { count, offset }))
+}
+
+/// Reads the declared representations with `read`, then checks that the record ends there
+/// (its length field, at offset 8, says `total` bytes). Running out of bytes before the last
+/// representation is a length mismatch on the count.
+pub(crate) fn read_representations<'a, T>(
+    r: &mut Reader<'a>,
+    n: RepresentationCount,
+    total: usize,
+    mut read: impl FnMut(&mut Reader<'a>) -> DecodeResult<T>,
+) -> DecodeResult<Vec<T>> {
+    let mut out = Vec::with_capacity(usize::from(n.count).min(64));
+    for _ in 0..n.count {
+        if r.remaining() == 0 {
+            return Err(DecodeError::LengthMismatch {
+                field: "number of representations",
+                offset: n.offset,
+                declared: n.count.into(),
+                actual: out.len() as u64,
+            });
+        }
+        out.push(read(r)?);
+    }
+    r.finish("record length", 8, total as u64)?;
+    Ok(out)
+}
+
 /// An out-of-range error for the field that was just read (`size` bytes long).
 pub(crate) fn out_of_range(
     r: &Reader<'_>,

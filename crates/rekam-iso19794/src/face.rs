@@ -35,7 +35,7 @@ use crate::common::{
     read_datetime, read_device, read_quality, write_datetime, write_device, write_quality,
     CaptureDateTime, CaptureDevice, QualityBlock, Redacted,
 };
-use crate::error::{DecodeError, DecodeResult, EncodeError, EncodeResult};
+use crate::error::{DecodeResult, EncodeError, EncodeResult};
 
 /// Format identifier of a face image record.
 pub const FORMAT_IDENTIFIER: [u8; 4] = *b"FAC\0";
@@ -215,21 +215,7 @@ pub struct FaceImageRecord {
 impl FaceImageRecord {
     /// Writes the record.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
-        if self.images.is_empty() {
-            return Err(EncodeError::Invalid {
-                field: "number of representations",
-                reason: "a record holds at least one representation",
-            });
-        }
-        let mut w = Writer::new();
-        w.bytes(&FORMAT_IDENTIFIER);
-        w.bytes(&VERSION);
-        let total = w.len_placeholder();
-        w.u16(codec::count(
-            self.images.len(),
-            "number of representations",
-            0xFFFF,
-        )?);
+        let (mut w, total) = codec::start_record(&FORMAT_IDENTIFIER, &VERSION, self.images.len())?;
         w.u8(0);
         w.u16(self.temporal_semantics);
         for i in &self.images {
@@ -241,32 +227,13 @@ impl FaceImageRecord {
 
     /// Reads a record (exactly one record, its length field equal to the input length).
     pub fn from_bytes(bytes: &[u8]) -> DecodeResult<Self> {
-        let mut r = Reader::new(bytes);
-        codec::read_magic(&mut r, &FORMAT_IDENTIFIER, &VERSION)?;
-        codec::read_record_length(&mut r, bytes.len())?;
-        let count_offset = r.offset();
-        let count = r.u16("number of representations")?;
-        if count == 0 {
-            return Err(out_of_range(&r, 2, "number of representations", 0));
-        }
+        let (mut r, count) = codec::read_record_start(bytes, &FORMAT_IDENTIFIER, &VERSION)?;
         let flag = r.u8("certification flag")?;
         if flag != 0 {
             return Err(out_of_range(&r, 1, "certification flag", flag.into()));
         }
         let temporal_semantics = r.u16("temporal semantics")?;
-        let mut images = Vec::new();
-        for _ in 0..count {
-            if r.remaining() == 0 {
-                return Err(DecodeError::LengthMismatch {
-                    field: "number of representations",
-                    offset: count_offset,
-                    declared: count.into(),
-                    actual: images.len() as u64,
-                });
-            }
-            images.push(read_image(&mut r)?);
-        }
-        r.finish("record length", 8, bytes.len() as u64)?;
+        let images = codec::read_representations(&mut r, count, bytes.len(), |r| read_image(r))?;
         Ok(Self {
             temporal_semantics,
             images,
@@ -274,8 +241,73 @@ impl FaceImageRecord {
     }
 }
 
-fn colour_ok(v: u8) -> bool {
+/// True for a defined eye or hair colour code (0..=7, or 255 unknown); the same in the 2005
+/// and 2011 editions.
+pub(crate) fn colour_ok(v: u8) -> bool {
     v <= 7 || v == 255
+}
+
+// The blocks below are laid out the same way in the 2005 and 2011 editions, which share them.
+
+/// Reads gender, eye colour and hair colour.
+pub(crate) fn read_appearance(r: &mut Reader<'_>) -> DecodeResult<(Gender, u8, u8)> {
+    let code = r.u8("gender")?;
+    let gender =
+        Gender::from_code(code).ok_or_else(|| out_of_range(r, 1, "gender", code.into()))?;
+    let eye_colour = r.u8("eye colour")?;
+    if !colour_ok(eye_colour) {
+        return Err(out_of_range(r, 1, "eye colour", eye_colour.into()));
+    }
+    let hair_colour = r.u8("hair colour")?;
+    if !colour_ok(hair_colour) {
+        return Err(out_of_range(r, 1, "hair colour", hair_colour.into()));
+    }
+    Ok((gender, eye_colour, hair_colour))
+}
+
+/// Reads `count` landmark points (8 bytes each: type, code, x, y, z).
+pub(crate) fn read_landmarks(r: &mut Reader<'_>, count: u16) -> DecodeResult<Vec<LandmarkPoint>> {
+    let mut landmarks = Vec::with_capacity(usize::from(count).min(r.remaining() / 8));
+    for _ in 0..count {
+        landmarks.push(LandmarkPoint {
+            point_type: r.u8("landmark point type")?,
+            code: r.u8("landmark point code")?,
+            x: r.u16("landmark x")?,
+            y: r.u16("landmark y")?,
+            z: r.u16("landmark z")?,
+        });
+    }
+    Ok(landmarks)
+}
+
+/// Writes landmark points (their count is written by the caller, where the edition puts it).
+pub(crate) fn write_landmarks(w: &mut Writer, landmarks: &[LandmarkPoint]) {
+    for p in landmarks {
+        w.u8(p.point_type);
+        w.u8(p.code);
+        w.u16(p.x);
+        w.u16(p.y);
+        w.u16(p.z);
+    }
+}
+
+/// Reads the face image type.
+pub(crate) fn read_face_image_type(r: &mut Reader<'_>) -> DecodeResult<FaceImageType> {
+    match r.u8("face image type")? {
+        0 => Ok(FaceImageType::Basic),
+        1 => Ok(FaceImageType::FullFrontal),
+        2 => Ok(FaceImageType::TokenFrontal),
+        v => Err(out_of_range(r, 1, "face image type", v.into())),
+    }
+}
+
+/// The face image type's code.
+pub(crate) fn face_image_type_code(t: FaceImageType) -> u8 {
+    match t {
+        FaceImageType::Basic => 0,
+        FaceImageType::FullFrontal => 1,
+        FaceImageType::TokenFrontal => 2,
+    }
 }
 
 fn write_image(w: &mut Writer, i: &FaceImage) -> EncodeResult<()> {
@@ -309,18 +341,8 @@ fn write_image(w: &mut Writer, i: &FaceImage) -> EncodeResult<()> {
     w.u16(i.expression);
     w.bytes(&i.pose_angle);
     w.bytes(&i.pose_angle_uncertainty);
-    for p in i.landmarks.iter() {
-        w.u8(p.point_type);
-        w.u8(p.code);
-        w.u16(p.x);
-        w.u16(p.y);
-        w.u16(p.z);
-    }
-    w.u8(match i.face_image_type {
-        FaceImageType::Basic => 0,
-        FaceImageType::FullFrontal => 1,
-        FaceImageType::TokenFrontal => 2,
-    });
+    write_landmarks(w, &i.landmarks);
+    w.u8(face_image_type_code(i.face_image_type));
     w.u8(match i.image_data_type {
         FaceImageDataType::Jpeg => 0,
         FaceImageDataType::Jpeg2000Lossy => 1,
@@ -343,38 +365,14 @@ fn read_image(r: &mut Reader<'_>) -> DecodeResult<FaceImage> {
     let capture_device = read_device(&mut r, 6)?;
     let quality = read_quality(&mut r)?;
     let landmark_count = r.u16("number of landmark points")?;
-    let code = r.u8("gender")?;
-    let gender =
-        Gender::from_code(code).ok_or_else(|| out_of_range(&r, 1, "gender", code.into()))?;
-    let eye_colour = r.u8("eye colour")?;
-    if !colour_ok(eye_colour) {
-        return Err(out_of_range(&r, 1, "eye colour", eye_colour.into()));
-    }
-    let hair_colour = r.u8("hair colour")?;
-    if !colour_ok(hair_colour) {
-        return Err(out_of_range(&r, 1, "hair colour", hair_colour.into()));
-    }
+    let (gender, eye_colour, hair_colour) = read_appearance(&mut r)?;
     let subject_height = r.u8("subject height")?;
     let property_mask = r.u24("property mask")?;
     let expression = r.u16("expression")?;
     let pose_angle = r.array("pose angle")?;
     let pose_angle_uncertainty = r.array("pose angle uncertainty")?;
-    let mut landmarks = Vec::with_capacity(usize::from(landmark_count).min(r.remaining() / 8));
-    for _ in 0..landmark_count {
-        landmarks.push(LandmarkPoint {
-            point_type: r.u8("landmark point type")?,
-            code: r.u8("landmark point code")?,
-            x: r.u16("landmark x")?,
-            y: r.u16("landmark y")?,
-            z: r.u16("landmark z")?,
-        });
-    }
-    let face_image_type = match r.u8("face image type")? {
-        0 => FaceImageType::Basic,
-        1 => FaceImageType::FullFrontal,
-        2 => FaceImageType::TokenFrontal,
-        v => return Err(out_of_range(&r, 1, "face image type", v.into())),
-    };
+    let landmarks = read_landmarks(&mut r, landmark_count)?;
+    let face_image_type = read_face_image_type(&mut r)?;
     let image_data_type = match r.u8("image data type")? {
         0 => FaceImageDataType::Jpeg,
         1 => FaceImageDataType::Jpeg2000Lossy,

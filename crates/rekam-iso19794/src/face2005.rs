@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{self, out_of_range, Reader, Writer};
 use crate::common::Redacted;
 use crate::error::{DecodeError, DecodeResult, EncodeError, EncodeResult};
-use crate::face::{FaceImageType, Gender, LandmarkPoint};
+use crate::face::{self, FaceImageType, Gender, LandmarkPoint};
 
 /// Format identifier of a face image record.
 pub const FORMAT_IDENTIFIER: [u8; 4] = *b"FAC\0";
@@ -127,10 +127,6 @@ pub struct FaceImageRecord2005 {
     pub images: Vec<FaceImage2005>,
 }
 
-fn colour_ok(v: u8) -> bool {
-    v <= 7 || v == 255
-}
-
 impl FaceImageRecord2005 {
     /// Writes the record.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
@@ -151,7 +147,7 @@ impl FaceImageRecord2005 {
             0xFFFF,
         )?);
         for i in &self.images {
-            if !colour_ok(i.eye_colour) || !colour_ok(i.hair_colour) {
+            if !face::colour_ok(i.eye_colour) || !face::colour_ok(i.hair_colour) {
                 return invalid("eye or hair colour", "must be 0..=7 or 255");
             }
             if i.colour_space > 4 {
@@ -173,18 +169,8 @@ impl FaceImageRecord2005 {
             w.u16(i.expression);
             w.bytes(&i.pose_angle);
             w.bytes(&i.pose_angle_uncertainty);
-            for p in i.landmarks.iter() {
-                w.u8(p.point_type);
-                w.u8(p.code);
-                w.u16(p.x);
-                w.u16(p.y);
-                w.u16(p.z);
-            }
-            w.u8(match i.face_image_type {
-                FaceImageType::Basic => 0,
-                FaceImageType::FullFrontal => 1,
-                FaceImageType::TokenFrontal => 2,
-            });
+            face::write_landmarks(&mut w, &i.landmarks);
+            w.u8(face::face_image_type_code(i.face_image_type));
             w.u8(match i.image_data_type {
                 FaceImageDataType2005::Jpeg => 0,
                 FaceImageDataType2005::Jpeg2000 => 1,
@@ -232,37 +218,13 @@ impl FaceImageRecord2005 {
 fn read_image(r: &mut Reader<'_>) -> DecodeResult<FaceImage2005> {
     let mut r = codec::read_representation(r, FACIAL_RECORD_BASE_LEN as u32)?;
     let landmark_count = r.u16("number of landmark points")?;
-    let code = r.u8("gender")?;
-    let gender =
-        Gender::from_code(code).ok_or_else(|| out_of_range(&r, 1, "gender", code.into()))?;
-    let eye_colour = r.u8("eye colour")?;
-    if !colour_ok(eye_colour) {
-        return Err(out_of_range(&r, 1, "eye colour", eye_colour.into()));
-    }
-    let hair_colour = r.u8("hair colour")?;
-    if !colour_ok(hair_colour) {
-        return Err(out_of_range(&r, 1, "hair colour", hair_colour.into()));
-    }
+    let (gender, eye_colour, hair_colour) = face::read_appearance(&mut r)?;
     let feature_mask = r.u24("feature mask")?;
     let expression = r.u16("expression")?;
     let pose_angle = r.array("pose angle")?;
     let pose_angle_uncertainty = r.array("pose angle uncertainty")?;
-    let mut landmarks = Vec::with_capacity(usize::from(landmark_count).min(r.remaining() / 8));
-    for _ in 0..landmark_count {
-        landmarks.push(LandmarkPoint {
-            point_type: r.u8("landmark point type")?,
-            code: r.u8("landmark point code")?,
-            x: r.u16("landmark x")?,
-            y: r.u16("landmark y")?,
-            z: r.u16("landmark z")?,
-        });
-    }
-    let face_image_type = match r.u8("face image type")? {
-        0 => FaceImageType::Basic,
-        1 => FaceImageType::FullFrontal,
-        2 => FaceImageType::TokenFrontal,
-        v => return Err(out_of_range(&r, 1, "face image type", v.into())),
-    };
+    let landmarks = face::read_landmarks(&mut r, landmark_count)?;
+    let face_image_type = face::read_face_image_type(&mut r)?;
     let image_data_type = match r.u8("image data type")? {
         0 => FaceImageDataType2005::Jpeg,
         1 => FaceImageDataType2005::Jpeg2000,

@@ -203,26 +203,12 @@ pub struct FingerImageRecord {
 impl FingerImageRecord {
     /// Writes the record.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
-        if self.images.is_empty() {
-            return Err(EncodeError::Invalid {
-                field: "number of representations",
-                reason: "a record holds at least one representation",
-            });
-        }
         let certified = self.images.iter().any(|i| !i.certifications.is_empty());
         let mut positions: Vec<u8> = self.images.iter().map(|i| i.position.code()).collect();
         positions.sort_unstable();
         positions.dedup();
 
-        let mut w = Writer::new();
-        w.bytes(&FORMAT_IDENTIFIER);
-        w.bytes(&VERSION);
-        let total = w.len_placeholder();
-        w.u16(codec::count(
-            self.images.len(),
-            "number of representations",
-            0xFFFF,
-        )?);
+        let (mut w, total) = codec::start_record(&FORMAT_IDENTIFIER, &VERSION, self.images.len())?;
         w.u8(u8::from(certified));
         w.u8(codec::count(
             positions.len(),
@@ -239,30 +225,12 @@ impl FingerImageRecord {
     /// Reads a record. The input must be exactly one record (its length field equals the
     /// input length).
     pub fn from_bytes(bytes: &[u8]) -> DecodeResult<Self> {
-        let mut r = Reader::new(bytes);
-        codec::read_magic(&mut r, &FORMAT_IDENTIFIER, &VERSION)?;
-        codec::read_record_length(&mut r, bytes.len())?;
-        let count_offset = r.offset();
-        let count = r.u16("number of representations")?;
-        if count == 0 {
-            return Err(out_of_range(&r, 2, "number of representations", 0));
-        }
+        let (mut r, count) = codec::read_record_start(bytes, &FORMAT_IDENTIFIER, &VERSION)?;
         let certified = read_flag(&mut r, "certification flag")?;
         let positions_offset = r.offset();
         let declared_positions = r.u8("number of finger positions")?;
-        let mut images = Vec::new();
-        for _ in 0..count {
-            if r.remaining() == 0 {
-                return Err(DecodeError::LengthMismatch {
-                    field: "number of representations",
-                    offset: count_offset,
-                    declared: count.into(),
-                    actual: images.len() as u64,
-                });
-            }
-            images.push(read_image(&mut r, certified)?);
-        }
-        r.finish("record length", 8, bytes.len() as u64)?;
+        let images =
+            codec::read_representations(&mut r, count, bytes.len(), |r| read_image(r, certified))?;
         let mut positions: Vec<u8> = images.iter().map(|i| i.position.code()).collect();
         positions.sort_unstable();
         positions.dedup();

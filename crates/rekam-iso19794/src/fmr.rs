@@ -190,22 +190,8 @@ pub struct FingerMinutiaeRecord {
 impl FingerMinutiaeRecord {
     /// Writes the record.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
-        if self.fingers.is_empty() {
-            return Err(EncodeError::Invalid {
-                field: "number of representations",
-                reason: "a record holds at least one representation",
-            });
-        }
         let certified = self.fingers.iter().any(|f| !f.certifications.is_empty());
-        let mut w = Writer::new();
-        w.bytes(&FORMAT_IDENTIFIER);
-        w.bytes(&VERSION);
-        let total = w.len_placeholder();
-        w.u16(codec::count(
-            self.fingers.len(),
-            "number of representations",
-            0xFFFF,
-        )?);
+        let (mut w, total) = codec::start_record(&FORMAT_IDENTIFIER, &VERSION, self.fingers.len())?;
         w.u8(u8::from(certified));
         for f in &self.fingers {
             write_finger(&mut w, f, certified)?;
@@ -216,28 +202,10 @@ impl FingerMinutiaeRecord {
 
     /// Reads a record (exactly one record, its length field equal to the input length).
     pub fn from_bytes(bytes: &[u8]) -> DecodeResult<Self> {
-        let mut r = Reader::new(bytes);
-        codec::read_magic(&mut r, &FORMAT_IDENTIFIER, &VERSION)?;
-        codec::read_record_length(&mut r, bytes.len())?;
-        let count_offset = r.offset();
-        let count = r.u16("number of representations")?;
-        if count == 0 {
-            return Err(out_of_range(&r, 2, "number of representations", 0));
-        }
+        let (mut r, count) = codec::read_record_start(bytes, &FORMAT_IDENTIFIER, &VERSION)?;
         let certified = read_flag(&mut r, "certification flag")?;
-        let mut fingers = Vec::new();
-        for _ in 0..count {
-            if r.remaining() == 0 {
-                return Err(DecodeError::LengthMismatch {
-                    field: "number of representations",
-                    offset: count_offset,
-                    declared: count.into(),
-                    actual: fingers.len() as u64,
-                });
-            }
-            fingers.push(read_finger(&mut r, certified)?);
-        }
-        r.finish("record length", 8, bytes.len() as u64)?;
+        let fingers =
+            codec::read_representations(&mut r, count, bytes.len(), |r| read_finger(r, certified))?;
         Ok(Self { fingers })
     }
 }

@@ -229,21 +229,7 @@ pub struct IrisImageRecord {
 impl IrisImageRecord {
     /// Writes the record. The number of eyes is derived from the eye labels.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
-        if self.images.is_empty() {
-            return Err(EncodeError::Invalid {
-                field: "number of representations",
-                reason: "a record holds at least one representation",
-            });
-        }
-        let mut w = Writer::new();
-        w.bytes(&FORMAT_IDENTIFIER);
-        w.bytes(&VERSION);
-        let total = w.len_placeholder();
-        w.u16(codec::count(
-            self.images.len(),
-            "number of representations",
-            0xFFFF,
-        )?);
+        let (mut w, total) = codec::start_record(&FORMAT_IDENTIFIER, &VERSION, self.images.len())?;
         w.u8(0);
         w.u8(eye_count(&self.images));
         for i in &self.images {
@@ -255,14 +241,7 @@ impl IrisImageRecord {
 
     /// Reads a record (exactly one record, its length field equal to the input length).
     pub fn from_bytes(bytes: &[u8]) -> DecodeResult<Self> {
-        let mut r = Reader::new(bytes);
-        codec::read_magic(&mut r, &FORMAT_IDENTIFIER, &VERSION)?;
-        codec::read_record_length(&mut r, bytes.len())?;
-        let count_offset = r.offset();
-        let count = r.u16("number of representations")?;
-        if count == 0 {
-            return Err(out_of_range(&r, 2, "number of representations", 0));
-        }
+        let (mut r, count) = codec::read_record_start(bytes, &FORMAT_IDENTIFIER, &VERSION)?;
         let flag = r.u8("certification flag")?;
         if flag != 0 {
             return Err(out_of_range(&r, 1, "certification flag", flag.into()));
@@ -277,19 +256,7 @@ impl IrisImageRecord {
                 eyes.into(),
             ));
         }
-        let mut images = Vec::new();
-        for _ in 0..count {
-            if r.remaining() == 0 {
-                return Err(DecodeError::LengthMismatch {
-                    field: "number of representations",
-                    offset: count_offset,
-                    declared: count.into(),
-                    actual: images.len() as u64,
-                });
-            }
-            images.push(read_image(&mut r)?);
-        }
-        r.finish("record length", 8, bytes.len() as u64)?;
+        let images = codec::read_representations(&mut r, count, bytes.len(), |r| read_image(r))?;
         let derived = eye_count(&images);
         if derived != eyes {
             return Err(DecodeError::LengthMismatch {

@@ -226,21 +226,8 @@ pub struct SignatureRecord {
 impl SignatureRecord {
     /// Writes the record.
     pub fn to_bytes(&self) -> EncodeResult<Vec<u8>> {
-        if self.signatures.is_empty() {
-            return Err(EncodeError::Invalid {
-                field: "number of representations",
-                reason: "a record holds at least one representation",
-            });
-        }
-        let mut w = Writer::new();
-        w.bytes(&FORMAT_IDENTIFIER);
-        w.bytes(&VERSION);
-        let total = w.len_placeholder();
-        w.u16(codec::count(
-            self.signatures.len(),
-            "number of representations",
-            0xFFFF,
-        )?);
+        let (mut w, total) =
+            codec::start_record(&FORMAT_IDENTIFIER, &VERSION, self.signatures.len())?;
         w.u8(0);
         for s in &self.signatures {
             write_signature(&mut w, s)?;
@@ -251,31 +238,13 @@ impl SignatureRecord {
 
     /// Reads a record (exactly one record, its length field equal to the input length).
     pub fn from_bytes(bytes: &[u8]) -> DecodeResult<Self> {
-        let mut r = Reader::new(bytes);
-        codec::read_magic(&mut r, &FORMAT_IDENTIFIER, &VERSION)?;
-        codec::read_record_length(&mut r, bytes.len())?;
-        let count_offset = r.offset();
-        let count = r.u16("number of representations")?;
-        if count == 0 {
-            return Err(out_of_range(&r, 2, "number of representations", 0));
-        }
+        let (mut r, count) = codec::read_record_start(bytes, &FORMAT_IDENTIFIER, &VERSION)?;
         let flag = r.u8("certification flag")?;
         if flag != 0 {
             return Err(out_of_range(&r, 1, "certification flag", flag.into()));
         }
-        let mut signatures = Vec::new();
-        for _ in 0..count {
-            if r.remaining() == 0 {
-                return Err(DecodeError::LengthMismatch {
-                    field: "number of representations",
-                    offset: count_offset,
-                    declared: count.into(),
-                    actual: signatures.len() as u64,
-                });
-            }
-            signatures.push(read_signature(&mut r)?);
-        }
-        r.finish("record length", 8, bytes.len() as u64)?;
+        let signatures =
+            codec::read_representations(&mut r, count, bytes.len(), |r| read_signature(r))?;
         Ok(Self { signatures })
     }
 }
