@@ -377,6 +377,7 @@ async fn wrong_hand_is_refused_with_guidance_then_accepted() {
         .unwrap()
         .entries
         .iter()
+        .filter(|e| e.kind() == v1::PackageEntryKind::Sample)
         .map(|e| item_name(e.item.as_ref().unwrap()))
         .collect();
     for f in LEFT_SLAP {

@@ -46,6 +46,24 @@ fn check_capture_stream(
                 q.score >= q.threshold,
                 "{target:?}: passes must be score >= threshold: {q:?}"
             );
+            // The station measures fingers itself and says with what.
+            if matches!(
+                target,
+                v1::CaptureTarget::LeftSlap
+                    | v1::CaptureTarget::RightSlap
+                    | v1::CaptureTarget::Thumbs
+            ) {
+                for name in [
+                    "finger.minutiae",
+                    "finger.foreground_px",
+                    "finger.orientation_certainty",
+                ] {
+                    assert!(
+                        q.measures.iter().any(|m| m.name == name),
+                        "{target:?}: {name} missing from {q:?}"
+                    );
+                }
+            }
         }
     }
     // The first event is the prompt that opens attempt 1.
@@ -86,6 +104,84 @@ fn check_capture_stream(
     assert!(
         !session.remaining.contains(&(target as i32)),
         "{target:?} still remaining after an accepted capture"
+    );
+}
+
+/// Fetches every file of `package` with GetPackageEntry, checks its hash, and reads each
+/// record with the ISO/IEC 19794 readers: the image inside is the item's sample, the quality
+/// block carries the item's kept score.
+async fn check_package_files(
+    d: &Daemon,
+    sid: &str,
+    package: &v1::EnrolmentPackage,
+    session: &v1::Session,
+) {
+    use rekam_iso19794::{face::FaceImageRecord, fir::FingerImageRecord, iris::IrisImageRecord};
+    let mut client = d.enrolment().await;
+    let mut sample_bytes = std::collections::HashMap::new();
+    for e in &package.entries {
+        let got = ok(
+            client
+                .get_package_entry(v1::GetPackageEntryRequest {
+                    session_id: sid.to_owned(),
+                    sha256: e.sha256.clone(),
+                })
+                .await,
+            "GetPackageEntry",
+        );
+        assert_eq!(
+            sha256_hex(&got.content),
+            e.sha256,
+            "the bytes match their entry"
+        );
+        assert_eq!(got.media_type, e.media_type);
+        assert_eq!(got.content.len() as u64, e.size);
+        let name = item_name(e.item.as_ref().unwrap());
+        if e.kind() == v1::PackageEntryKind::Sample {
+            sample_bytes.insert(name, got.content);
+            continue;
+        }
+        let score = session
+            .items
+            .iter()
+            .find(|i| item_name(i.item.as_ref().unwrap()) == name)
+            .map(|i| i.best_score)
+            .unwrap();
+        let sample = &sample_bytes[&name];
+        let (image, quality) = match e.media_type.as_str() {
+            "application/vnd.iso.19794-4.2011" => {
+                let r = FingerImageRecord::from_bytes(&got.content).unwrap();
+                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+            }
+            "application/vnd.iso.19794-5.2011" => {
+                let r = FaceImageRecord::from_bytes(&got.content).unwrap();
+                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+            }
+            "application/vnd.iso.19794-6.2011" => {
+                let r = IrisImageRecord::from_bytes(&got.content).unwrap();
+                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+            }
+            other => panic!("unexpected record type {other} for {name}"),
+        };
+        assert_eq!(&image, sample, "the {name} record carries its sample");
+        assert_eq!(
+            u32::from(quality),
+            score,
+            "the {name} record carries its score"
+        );
+    }
+    // A hash that is not an entry is refused.
+    let bad = client
+        .get_package_entry(v1::GetPackageEntryRequest {
+            session_id: sid.to_owned(),
+            sha256: "00".repeat(32),
+        })
+        .await
+        .unwrap_err();
+    assert_status(
+        &bad,
+        tonic::Code::InvalidArgument,
+        v1::ErrorReason::InvalidArgument,
     );
 }
 
@@ -168,28 +264,48 @@ async fn baru_enrolment_and_issuance_end_to_end() {
         package.package_id
     );
     assert_eq!(fin.package_id, package.package_id);
+    let samples: Vec<&v1::PackageEntry> = package
+        .entries
+        .iter()
+        .filter(|e| e.kind() == v1::PackageEntryKind::Sample)
+        .collect();
+    let records: Vec<&v1::PackageEntry> = package
+        .entries
+        .iter()
+        .filter(|e| e.kind() == v1::PackageEntryKind::Record)
+        .collect();
     assert_eq!(
-        package.entries.len(),
+        samples.len(),
         14,
         "one sample per item: {:#?}",
         package.entries
     );
-    assert!(package
-        .entries
-        .iter()
-        .all(|e| e.kind() == v1::PackageEntryKind::Sample));
+    assert_eq!(
+        records.len(),
+        13,
+        "one ISO/IEC 19794 record per face, finger and iris: {:#?}",
+        package.entries
+    );
+    assert_eq!(package.entries.len(), samples.len() + records.len());
+    assert!(
+        package.entries[..14]
+            .iter()
+            .all(|e| e.kind() == v1::PackageEntryKind::Sample),
+        "records follow the samples in the chain"
+    );
     assert!(package
         .entries
         .iter()
         .all(|e| e.size > 0 && !e.media_type.is_empty()));
-    let mut names: Vec<String> = package
-        .entries
+    let mut names: Vec<String> = samples
         .iter()
         .map(|e| item_name(e.item.as_ref().unwrap()))
         .collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), 14, "every item appears once: {names:?}");
+    // SIAK collects every file; each record reads back with its sample and the item's score.
+    check_package_files(&d, &sid, &package, &session).await;
     let (root, links) = chain(&sid, &package.entries);
     for (e, link) in package.entries.iter().zip(&links) {
         assert_eq!(

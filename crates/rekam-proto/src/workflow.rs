@@ -266,6 +266,7 @@ enum_to!(
     EntryKind => v1::PackageEntryKind,
     Sample => Sample,
     ExceptionPhoto => ExceptionPhoto,
+    Record => Record,
 );
 
 impl From<Reason> for v1::ErrorReason {
@@ -452,6 +453,17 @@ pub fn session(view: &SessionView) -> v1::Session {
     }
 }
 
+/// A quality measure as the contract carries it.
+pub fn measure(m: &rekam_station::enrolment::QualityMeasure) -> v1::QualityMeasure {
+    v1::QualityMeasure {
+        name: m.name.clone(),
+        value: m.value,
+        min: m.min,
+        max: m.max,
+        passes: m.passes,
+    }
+}
+
 /// The `AttemptResult` event of a recorded attempt: its number, whether it was accepted,
 /// the quality of each expected item seen (score, the threshold applied, passes), the
 /// guidance for the next attempt (empty when accepted, as the contract says) and the attempts
@@ -472,6 +484,7 @@ pub fn attempt_result(a: &AttemptRecorded) -> v1::AttemptResult {
                 score: i.score.into(),
                 threshold: a.threshold.into(),
                 passes: i.passes,
+                measures: i.measures.iter().map(measure).collect(),
             })
             .collect(),
         guidance: if accepted {
@@ -1040,7 +1053,11 @@ mod tests {
                 format!("PROMPT_CODE_{}", snake_upper(&format!("{p:?}")))
             );
         }
-        for k in [EntryKind::Sample, EntryKind::ExceptionPhoto] {
+        for k in [
+            EntryKind::Sample,
+            EntryKind::ExceptionPhoto,
+            EntryKind::Record,
+        ] {
             assert_eq!(
                 v1::PackageEntryKind::from(k).as_str_name(),
                 format!("PACKAGE_ENTRY_KIND_{}", snake_upper(&format!("{k:?}")))
@@ -1172,6 +1189,7 @@ mod tests {
         let data = AttemptData {
             qualities: qualities.to_vec(),
             guidance: guidance.to_vec(),
+            measures: vec![],
             blobs: qualities
                 .iter()
                 .enumerate()
@@ -1340,7 +1358,7 @@ mod tests {
         // Finalizing too early is refused with the targets still missing.
         let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
         let err = s
-            .decide_finalize(pkg, op(), t0() + time::Duration::seconds(150))
+            .decide_finalize(pkg, vec![], op(), t0() + time::Duration::seconds(150))
             .unwrap_err();
         let st = workflow_status(&err);
         assert_eq!(st.code(), Code::FailedPrecondition);
@@ -1374,7 +1392,7 @@ mod tests {
             at + time::Duration::seconds(20),
         );
         let closed = at + time::Duration::seconds(40);
-        let events = s.decide_finalize(pkg, op(), closed).unwrap();
+        let events = s.decide_finalize(pkg, vec![], op(), closed).unwrap();
         apply(&mut s, events);
         let p = session(&s.view());
         assert_eq!(p.state(), v1::SessionState::Finalized);
@@ -1497,7 +1515,7 @@ mod tests {
             attempt(&mut s, t, &all_at(t, 90), &[], n + 1, t0());
         }
         let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
-        let events = s.decide_finalize(pkg, op(), t0()).unwrap();
+        let events = s.decide_finalize(pkg, vec![], op(), t0()).unwrap();
         apply(&mut s, events);
         s
     }

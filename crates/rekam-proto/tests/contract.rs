@@ -292,6 +292,7 @@ fn the_services_have_the_documented_rpcs() {
             "EnrolmentService.Capture (stream)",
             "EnrolmentService.RecordException",
             "EnrolmentService.FinalizeSession",
+            "EnrolmentService.GetPackageEntry",
             "EnrolmentService.CancelSession",
             "IssuanceService.StartJob (stream)",
             "IssuanceService.GetJob",

@@ -21,6 +21,8 @@
 mod biometrics;
 mod enrol;
 mod issue;
+mod quality;
+pub mod records;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -196,7 +196,7 @@ proptest! {
                     }
                     let guidance = if *wrong_hand { vec![Guidance::new(GuidanceCode::WrongHand)] } else { vec![] };
                     let plan = s.capture_plan(target);
-                    let r = s.decide_attempt(target, AttemptData { qualities: qualities.clone(), guidance, blobs, operator: op(), at });
+                    let r = s.decide_attempt(target, AttemptData { qualities: qualities.clone(), guidance, measures: vec![], blobs, operator: op(), at });
                     // Oracle for accepted attempts: the plan allowed it, and refusal means a
                     // missing expected item or the wrong hand.
                     if let Ok(events) = &r {
@@ -232,7 +232,7 @@ proptest! {
                         at,
                     })
                 }
-                Cmd::Finalize => s.decide_finalize(pkg(), op(), at),
+                Cmd::Finalize => s.decide_finalize(pkg(), vec![], op(), at),
                 Cmd::Cancel { empty } => s.decide_cancel(if *empty { "" } else { "applicant left" }, op(), at),
             };
             match result {

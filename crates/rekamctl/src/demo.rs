@@ -98,6 +98,25 @@ pub struct QualityView {
     pub threshold: u32,
     /// Passes.
     pub passes: bool,
+    /// The measures out of their bounds, e.g. `finger.minutiae 3 < 5`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<String>,
+}
+
+/// A failing measure in words: its name, value and the bound it misses.
+fn failing_measure(m: &v1::QualityMeasure) -> String {
+    let num = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e12 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    match (m.min, m.max) {
+        (Some(min), _) if m.value < min => format!("{} {} < {}", m.name, num(m.value), num(min)),
+        (_, Some(max)) if m.value > max => format!("{} {} > {}", m.name, num(m.value), num(max)),
+        _ => format!("{} {}", m.name, num(m.value)),
+    }
 }
 
 /// A timed step of the summary.
@@ -371,7 +390,16 @@ pub fn render_event(event: &DemoEvent, out: &mut dyn Write, style: &Style) -> io
                     } else {
                         style.paint(Paint::Bad, "✗")
                     };
-                    format!("{item} {}/{} {mark}", q.score, q.threshold)
+                    if q.failing.is_empty() {
+                        format!("{item} {}/{} {mark}", q.score, q.threshold)
+                    } else {
+                        format!(
+                            "{item} {}/{} {mark} [{}]",
+                            q.score,
+                            q.threshold,
+                            q.failing.join("; ")
+                        )
+                    }
                 })
                 .collect();
             let verdict = if *accepted {
@@ -655,6 +683,12 @@ impl Run<'_, '_> {
                                 score: q.score,
                                 threshold: q.threshold,
                                 passes: q.passes,
+                                failing: q
+                                    .measures
+                                    .iter()
+                                    .filter(|m| !m.passes)
+                                    .map(failing_measure)
+                                    .collect(),
                             })
                             .collect(),
                         guidance: names::guidance_list(&a.guidance),
@@ -1120,12 +1154,14 @@ mod tests {
                         score: 72,
                         threshold: 40,
                         passes: true,
+                        failing: vec![],
                     },
                     QualityView {
                         item: "LEFT_MIDDLE".into(),
                         score: 31,
                         threshold: 40,
                         passes: false,
+                        failing: vec!["finger.minutiae 3 < 5".into()],
                     },
                 ],
                 guidance: "move the fingers down".into(),
@@ -1142,7 +1178,7 @@ mod tests {
             out,
             "\ncapture left slap\n\
              \x20 prompt: place the four fingers of the left hand flat on the scanner (attempt 1, waits 30.0 s)\n\
-             \x20 attempt 1: left index 72/40 ✓, left middle 31/40 ✗ -> refused: move the fingers down (2 left)\n\
+             \x20 attempt 1: left index 72/40 ✓, left middle 31/40 ✗ [finger.minutiae 3 < 5] -> refused: move the fingers down (2 left)\n\
              \x20 accepted in 2.1 s, 24 preview frames\n"
         );
     }

@@ -324,6 +324,22 @@ impl v1::enrolment_service_server::EnrolmentService for Fake {
             score,
             threshold: 50,
             passes: score >= 50,
+            measures: vec![
+                v1::QualityMeasure {
+                    name: "face.luminance_mean".into(),
+                    value: if score < 50 { 38.5 } else { 120.0 },
+                    min: Some(80.0),
+                    max: Some(180.0),
+                    passes: score >= 50,
+                },
+                v1::QualityMeasure {
+                    name: "face.inter_eye_distance_px".into(),
+                    value: 118.0,
+                    min: Some(90.0),
+                    max: None,
+                    passes: true,
+                },
+            ],
         };
         let list = vec![
             Ok(v1::CaptureEvent {
@@ -384,6 +400,17 @@ impl v1::enrolment_service_server::EnrolmentService for Fake {
 
     async fn record_exception(&self, _: Request<v1::RecordExceptionRequest>) -> Rpc<v1::Session> {
         Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn get_package_entry(
+        &self,
+        _: Request<v1::GetPackageEntryRequest>,
+    ) -> Rpc<v1::PackageEntryContent> {
+        Err(reason_status(
+            ErrorReason::StepOutOfOrder,
+            "the fake keeps no package files",
+            [],
+        ))
     }
 
     async fn finalize_session(
@@ -844,7 +871,9 @@ async fn the_demo_runs_to_handover_and_prints_only_the_masked_nik() {
     assert!(!out.contains(&opened.nik), "the full NIK is never printed");
     assert!(out.contains(&nik.masked()));
     assert!(
-        out.contains("attempt 1: face 31/50 ✗ -> refused: too dark (2 left)"),
+        out.contains(
+            "attempt 1: face 31/50 ✗ [face.luminance_mean 38.50 < 80] -> refused: too dark (2 left)"
+        ),
         "{out}"
     );
     assert!(out.contains("attempt 2: face 82/50 ✓ -> accepted"));

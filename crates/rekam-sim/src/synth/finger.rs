@@ -489,8 +489,10 @@ fn render_tip(
     let b = place.half_height * pressure;
     // The pad touches the platen a little differently each time.
     let contact = (r.range(-6.0, 6.0), r.range(-8.0, 8.0));
+    // A poor presentation (dry skin, a light touch) leaves faint, broken, noisy ridges that
+    // the station's quality check scores well below the fingerprint threshold.
     let (contrast, noise_amp) = if low_quality {
-        (0.32, 0.55)
+        (0.16, 0.9)
     } else {
         (r.range(0.8, 0.95), 0.12)
     };
@@ -546,7 +548,7 @@ fn render_tip(
             if low_quality {
                 let (pu, pv) = (u + contact.0, v + contact.1);
                 let m = math::sin(pu / 13.0 + blotch.0) * math::sin(pv / 17.0 + blotch.1);
-                mask *= 0.35 + 0.65 * (0.5 + 0.5 * m);
+                mask *= 0.1 + 0.9 * (0.5 + 0.5 * m);
             }
             let (i, fx) = (((x - x0) / 2) as usize, ((x - x0) % 2) as f32 * 0.5);
             let k = j * gw + i;

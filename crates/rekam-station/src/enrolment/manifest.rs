@@ -2,7 +2,8 @@
 //!
 //! Entries are the blobs of the kept attempts and the exception photos, in the order they
 //! were captured (the position of their event in the session stream; items of one attempt
-//! in session order). The chain:
+//! in session order), then the standard record of each captured item, in item order. The
+//! chain:
 //!
 //! ```text
 //! chain_0 = SHA-256(session id as text, e.g. "ses_01JD...")
@@ -29,6 +30,8 @@ pub enum EntryKind {
     Sample,
     /// The photo given with an exception.
     ExceptionPhoto,
+    /// A standard record (ISO/IEC 19794) of a captured item, built from its sample.
+    Record,
 }
 
 /// One file of the package.

@@ -83,6 +83,8 @@ pub const MAX_DOCUMENTS: usize = 32;
 pub const MAX_TEXT: usize = 1024;
 /// The most guidance entries one attempt may carry.
 pub const MAX_GUIDANCE: usize = 64;
+/// The most quality measures one item of an attempt may carry.
+pub const MAX_MEASURES: usize = 64;
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -213,6 +215,9 @@ pub struct AttemptData {
     pub qualities: Vec<(ItemKey, u8)>,
     /// The device's guidance for this attempt (a `WrongHand` refuses the attempt).
     pub guidance: Vec<Guidance>,
+    /// The measures behind each item's quality, as the station's checks took them (may be
+    /// empty for an item; items not in `qualities` are refused).
+    pub measures: Vec<(ItemKey, Vec<QualityMeasure>)>,
     /// The stored blob of each item seen (every expected item seen needs one).
     pub blobs: Vec<(ItemKey, BlobRef)>,
     /// The operator running the capture.
@@ -331,7 +336,64 @@ pub struct AttemptItem {
     pub passes: bool,
     /// The stored sample.
     pub blob: BlobRef,
+    /// The measures behind the score (empty in journals written before they were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<QualityMeasure>,
 }
+
+/// One measure behind an item's quality score (orientation certainty of a finger, inter-eye
+/// distance of a face, usable iris area, ...), with the acceptable range the station's
+/// configuration gives it, so the operator sees why an attempt failed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityMeasure {
+    /// A stable snake_case name, prefixed by the modality (`finger.minutiae`,
+    /// `face.inter_eye_distance`, `iris.usable_area`).
+    pub name: String,
+    /// The measured value, in the unit the name documents.
+    pub value: f64,
+    /// The smallest acceptable value, when the measure has a lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The largest acceptable value, when the measure has an upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Whether the value is within its bounds (true when it has none).
+    pub passes: bool,
+}
+
+impl QualityMeasure {
+    /// A measure checked against optional bounds.
+    pub fn new(name: impl Into<String>, value: f64, min: Option<f64>, max: Option<f64>) -> Self {
+        let passes =
+            value.is_finite() && min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m);
+        QualityMeasure {
+            name: name.into(),
+            value,
+            min,
+            max,
+            passes,
+        }
+    }
+
+    /// A measure reported for information, with no bounds.
+    pub fn info(name: impl Into<String>, value: f64) -> Self {
+        Self::new(name, value, None, None)
+    }
+}
+
+/// Bitwise equality of the values, so journals compare exactly (and `Eq` holds).
+impl PartialEq for QualityMeasure {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        self.name == other.name
+            && self.value.to_bits() == other.value.to_bits()
+            && bits(self.min) == bits(other.min)
+            && bits(self.max) == bits(other.max)
+            && self.passes == other.passes
+    }
+}
+
+impl Eq for QualityMeasure {}
 
 /// An attempt on a target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -391,11 +453,24 @@ pub struct ExceptionRecorded {
 pub struct SessionFinalized {
     /// The package id.
     pub package_id: PackageId,
+    /// The standard record (ISO/IEC 19794) built from each kept sample, stored as a blob
+    /// (empty in journals written before records were built).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<PackageRecord>,
     /// The operator.
     pub operator: OperatorId,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// A standard record of one captured item, in the package beside its sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRecord {
+    /// The item (CAPTURED when the session was finalized).
+    pub item: ItemKey,
+    /// The stored record.
+    pub blob: BlobRef,
 }
 
 /// The session was cancelled.
@@ -921,6 +996,20 @@ impl Session {
                 ));
             }
         }
+        for (i, (item, measures)) in data.measures.iter().enumerate() {
+            if !data.qualities.iter().any(|(k, _)| k == item) {
+                return Err(WorkflowError::invalid(
+                    format!("measures[{i}]"),
+                    format!("{item} has measures but no quality"),
+                ));
+            }
+            if measures.len() > MAX_MEASURES {
+                return Err(WorkflowError::too_large(
+                    format!("measures[{i}]"),
+                    format!("{MAX_MEASURES} entries"),
+                ));
+            }
+        }
         for (i, (item, blob)) in data.blobs.iter().enumerate() {
             if !data.qualities.iter().any(|(k, _)| k == item) {
                 return Err(WorkflowError::invalid(
@@ -957,11 +1046,18 @@ impl Session {
                     .ok_or_else(|| {
                         WorkflowError::invalid("blobs", format!("{item} was seen but has no blob"))
                     })?;
+                let measures = data
+                    .measures
+                    .iter()
+                    .find(|(k, _)| k == item)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default();
                 seen.push(AttemptItem {
                     item: *item,
                     score: *score,
                     passes: *score >= threshold,
                     blob,
+                    measures,
                 });
             } else {
                 ignored.push(*item);
@@ -1117,6 +1213,7 @@ impl Session {
     pub fn decide_finalize(
         &self,
         package_id: PackageId,
+        records: Vec<PackageRecord>,
         operator: OperatorId,
         at: OffsetDateTime,
     ) -> Result<Vec<SessionEvent>, WorkflowError> {
@@ -1134,11 +1231,38 @@ impl Session {
                 missing,
             });
         }
+        for (i, r) in records.iter().enumerate() {
+            let field = format!("records[{i}]");
+            if records[..i].iter().any(|o| o.item == r.item) {
+                return Err(WorkflowError::invalid(
+                    field,
+                    format!("{} is given twice", r.item),
+                ));
+            }
+            if self.items.get(&r.item).map(|x| x.state) != Some(ItemState::Captured) {
+                return Err(WorkflowError::invalid(
+                    field,
+                    format!("{} is not captured", r.item),
+                ));
+            }
+            r.blob.validate(&field)?;
+        }
         Ok(vec![SessionEvent::Finalized(SessionFinalized {
             package_id,
+            records,
             operator,
             at,
         })])
+    }
+
+    /// The kept sample of every CAPTURED item, in item order: what the package carries and
+    /// what its records are built from.
+    pub fn kept_samples(&self) -> Vec<(ItemKey, &KeptSample)> {
+        self.items
+            .iter()
+            .filter(|(_, r)| r.state == ItemState::Captured)
+            .filter_map(|(k, r)| r.best.as_ref().map(|b| (*k, b)))
+            .collect()
     }
 
     /// Cancels an open session. `InvalidArgument` for an empty reason, `PayloadTooLarge` over
@@ -1287,6 +1411,18 @@ impl Session {
             }
         }
         raw.sort_by_key(|(seq, k, _, _, _, _)| (*seq, *k));
+        // The records follow the samples, in item order.
+        for r in &finalized.records {
+            let kept = self.items.get(&r.item).and_then(|x| x.best.as_ref());
+            raw.push((
+                u64::MAX,
+                r.item,
+                EntryKind::Record,
+                r.blob.clone(),
+                kept.map(|b| b.attempt),
+                kept.map_or(finalized.at, |b| b.at),
+            ));
+        }
         let items = self
             .items
             .iter()

@@ -80,6 +80,7 @@ fn data(
     AttemptData {
         qualities: qualities.to_vec(),
         guidance: guidance.to_vec(),
+        measures: vec![],
         blobs: qualities
             .iter()
             .enumerate()
@@ -403,7 +404,7 @@ fn biometrics_are_required_for_baru_or_when_never_recorded() {
         .unwrap_err();
     assert_eq!(e.reason(), Reason::StepOutOfOrder);
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
-    run!(s, s.decide_finalize(pkg, op(), t0()));
+    run!(s, s.decide_finalize(pkg, vec![], op(), t0()));
     let m = s.package_manifest().unwrap();
     assert!(m.entries.is_empty());
     assert!(m.verify::<&str>(&[]));
@@ -677,7 +678,7 @@ fn a_target_whose_attempts_were_all_refused_is_exhausted_until_an_exception_rese
     assert_eq!(s.capture_plan(t).unwrap_err(), e);
     // Finalize names the stuck target.
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
-    match s.decide_finalize(pkg, op(), t0()).unwrap_err() {
+    match s.decide_finalize(pkg, vec![], op(), t0()).unwrap_err() {
         WorkflowError::SessionNotComplete { missing, .. } => assert!(missing.contains(&t)),
         other => panic!("{other:?}"),
     }
@@ -862,7 +863,7 @@ fn exception_rules() {
 fn finalize_needs_every_item_and_is_idempotent() {
     let mut s = baru();
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
-    let e = s.decide_finalize(pkg, op(), t0()).unwrap_err();
+    let e = s.decide_finalize(pkg, vec![], op(), t0()).unwrap_err();
     assert_eq!(
         e,
         WorkflowError::SessionNotComplete {
@@ -879,9 +880,12 @@ fn finalize_needs_every_item_and_is_idempotent() {
     );
     capture_everything(&mut s);
     let done = t0() + TDuration::seconds(200);
-    run!(s, s.decide_finalize(pkg, op(), done));
+    run!(s, s.decide_finalize(pkg, vec![], op(), done));
     assert_eq!(s.state(), SessionState::Finalized);
-    assert!(s.decide_finalize(pkg, op(), done).unwrap().is_empty());
+    assert!(s
+        .decide_finalize(pkg, vec![], op(), done)
+        .unwrap()
+        .is_empty());
     assert_eq!(
         s.decide_cancel("left", op(), done).unwrap_err().reason(),
         Reason::StepOutOfOrder
@@ -933,7 +937,9 @@ fn cancel_rules() {
     assert!(s.decide_cancel("again", op(), t0()).unwrap().is_empty());
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
     assert_eq!(
-        s.decide_finalize(pkg, op(), t0()).unwrap_err().reason(),
+        s.decide_finalize(pkg, vec![], op(), t0())
+            .unwrap_err()
+            .reason(),
         Reason::StepOutOfOrder
     );
     assert!(s.package_manifest().is_none());
@@ -993,7 +999,7 @@ fn the_manifest_chains_kept_samples_and_exception_photos_in_capture_order() {
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
     run!(
         s,
-        s.decide_finalize(pkg, OperatorId::new("op.budi").unwrap(), tick())
+        s.decide_finalize(pkg, vec![], OperatorId::new("op.budi").unwrap(), tick())
     );
     let m = s.package_manifest().unwrap();
     assert_eq!(m, s.package_manifest().unwrap(), "deterministic");
@@ -1122,7 +1128,7 @@ fn timings_follow_the_steps_and_the_standards() {
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
     run!(
         s,
-        s.decide_finalize(pkg, op(), t0() + TDuration::seconds(360))
+        s.decide_finalize(pkg, vec![], op(), t0() + TDuration::seconds(360))
     );
     let timings = s.view().timings;
     let names: Vec<&str> = timings.iter().map(|t| t.step.as_str()).collect();
@@ -1215,7 +1221,7 @@ fn replay_and_json_round_trip_give_the_same_state_and_nothing_leaks() {
     let pkg: PackageId = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
     log.extend(run!(
         s,
-        s.decide_finalize(pkg, op(), t0() + TDuration::seconds(300))
+        s.decide_finalize(pkg, vec![], op(), t0() + TDuration::seconds(300))
     ));
 
     assert_eq!(Session::replay(&log).unwrap(), s);

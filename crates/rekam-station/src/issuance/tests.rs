@@ -75,6 +75,7 @@ fn session() -> Session {
         let d = AttemptData {
             qualities: items.iter().map(|k| (*k, 90)).collect(),
             guidance: vec![],
+            measures: vec![],
             blobs: items
                 .iter()
                 .enumerate()
@@ -97,7 +98,7 @@ fn session() -> Session {
         }
     }
     let pkg = "pkg_01JD3Z6K8T9W4Q2M5N7P0R1S2V".parse().unwrap();
-    for e in s.decide_finalize(pkg, op(), t0()).unwrap() {
+    for e in s.decide_finalize(pkg, vec![], op(), t0()).unwrap() {
         s.apply(&e).unwrap();
     }
     s

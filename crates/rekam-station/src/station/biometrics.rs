@@ -22,8 +22,11 @@ use rekam_hal::{
 use rekam_store::NewBlob;
 use tokio::sync::mpsc;
 
+use rekam_biometrics::fingerprint::segment;
+
 use super::enrol::CaptureUpdate;
-use crate::enrolment::{CaptureTarget, ItemKey};
+use super::quality;
+use crate::enrolment::{CaptureTarget, ItemKey, QualityMeasure};
 
 /// The PNG text key that carries a simulated identity.
 const SIM_IDENTITY_KEY: &str = "rekam-sim-identity";
@@ -65,6 +68,7 @@ impl CaptureSink for ChannelSink {
 pub(crate) struct CapturedItem {
     pub item: ItemKey,
     pub quality: u8,
+    pub measures: Vec<QualityMeasure>,
     pub blob: NewBlob,
 }
 
@@ -94,6 +98,7 @@ pub(crate) fn run_capture(
                 items: vec![CapturedItem {
                     item: ItemKey::Face,
                     quality: cap.quality.unwrap_or(0),
+                    measures: Vec::new(),
                     blob: NewBlob::new(cap.image.codec.media_type(), cap.image.bytes),
                 }],
                 guidance: cap.guidance,
@@ -114,24 +119,48 @@ pub(crate) fn run_capture(
                 subject: Some(subject),
             };
             let cap = scanner.capture(&req, ctl, &mut sink)?;
-            let segments = cap.segments.ok_or_else(|| {
-                DeviceError::new(
-                    ErrorKind::Unsupported,
-                    "this scanner does not segment slaps, and station-side segmentation is not built yet",
-                )
-            })?;
+            let mut guidance = cap.guidance;
+            // Segments from the device, or cut here when the scanner does not segment.
+            let segments: Vec<(rekam_hal::Finger, RawImage, Option<SimIdentity>)> =
+                match cap.segments {
+                    Some(segments) => segments
+                        .into_iter()
+                        .map(|s| (s.finger, s.image, s.sim_identity))
+                        .collect(),
+                    None => {
+                        let seg = segment::segment(&cap.image, slap).map_err(|e| {
+                            DeviceError::new(
+                                ErrorKind::Protocol,
+                                format!("the scanner's slap image cannot be segmented: {e}"),
+                            )
+                        })?;
+                        for g in seg.guidance {
+                            if !guidance.contains(&g) {
+                                guidance.push(g);
+                            }
+                        }
+                        seg.fingers
+                            .into_iter()
+                            .map(|f| (f.finger, f.image, None))
+                            .collect()
+                    }
+                };
             let mut items = Vec::with_capacity(segments.len());
-            for seg in segments {
+            for (finger, image, identity) in segments {
+                let assessment = quality::finger(&image, finger);
+                for g in assessment.guidance {
+                    if !guidance.contains(&g) {
+                        guidance.push(g);
+                    }
+                }
                 items.push(CapturedItem {
-                    item: ItemKey::Finger(seg.finger),
-                    quality: seg.quality.unwrap_or(0),
-                    blob: NewBlob::new("image/png", encode_png(&seg.image, seg.sim_identity)?),
+                    item: ItemKey::Finger(finger),
+                    quality: assessment.score,
+                    measures: assessment.measures,
+                    blob: NewBlob::new("image/png", encode_png(&image, identity)?),
                 });
             }
-            Ok(Captured {
-                items,
-                guidance: cap.guidance,
-            })
+            Ok(Captured { items, guidance })
         }
         (AnyDevice::Iris(cam), CaptureTarget::Irises) => {
             let eyes = expected
@@ -151,6 +180,7 @@ pub(crate) fn run_capture(
                 items.push(CapturedItem {
                     item: ItemKey::Iris(eye.eye),
                     quality: eye.quality.unwrap_or(0),
+                    measures: Vec::new(),
                     blob: NewBlob::new("image/png", encode_png(&eye.image, None)?),
                 });
             }
@@ -168,6 +198,7 @@ pub(crate) fn run_capture(
                 items: vec![CapturedItem {
                     item: ItemKey::Signature,
                     quality: cap.quality.unwrap_or(0),
+                    measures: Vec::new(),
                     blob: NewBlob::new("image/png", encode_png(&cap.image, None)?),
                 }],
                 guidance: Vec::new(),

@@ -8,11 +8,12 @@ use rekam_store::{Actor, AuditEntry, NewBlob};
 use tokio::sync::mpsc;
 
 use super::biometrics::{self, Captured};
+use super::records;
 use super::{sim_subject, AppendReq, Entry, Station, StationError, SESSION_KIND};
 use crate::enrolment::{
     ApplicationType, AttemptData, AttemptRecorded, BlobRef, CaptureTarget, ExceptionReason,
-    ItemKey, Manifest, OpenSession, Permanence, RecordException, Session, SessionEvent,
-    SessionState, SessionView, TargetOutcome,
+    ItemKey, Manifest, OpenSession, PackageRecord, Permanence, RecordException, Session,
+    SessionEvent, SessionState, SessionView, TargetOutcome,
 };
 use crate::error::WorkflowError;
 use crate::ids::{OperatorId, PackageId, SessionId};
@@ -211,6 +212,11 @@ impl Station {
             let data = AttemptData {
                 qualities: captured.items.iter().map(|i| (i.item, i.quality)).collect(),
                 guidance: captured.guidance.clone(),
+                measures: captured
+                    .items
+                    .iter()
+                    .map(|i| (i.item, i.measures.clone()))
+                    .collect(),
                 blobs: captured
                     .items
                     .iter()
@@ -334,7 +340,34 @@ impl Station {
             Some(p) => p,
             None => self.with_rng(|rng| PackageId::generate(now, rng)),
         };
-        let events = session.decide_finalize(package_id, operator, now)?;
+        // The standard records, built from the kept samples (only while the session is still
+        // open: a finalized one has them already). Checked against the session first, so a
+        // session that cannot be finalized reads no sample.
+        let mut record_blobs = Vec::new();
+        if session.state() == SessionState::Open {
+            session.decide_finalize(package_id, Vec::new(), operator.clone(), now)?;
+            for (item, kept) in session.kept_samples() {
+                let bytes = self.session_blob(id, &kept.blob, actor).await?;
+                let (media_type, score, at) = (kept.blob.media_type.clone(), kept.score, kept.at);
+                let built = tokio::task::spawn_blocking(move || {
+                    records::record_of(item, &media_type, &bytes, score, at)
+                })
+                .await
+                .map_err(StationError::internal)?
+                .map_err(|e| StationError::Internal(e.to_string()))?;
+                if let Some(record) = built {
+                    record_blobs.push((item, NewBlob::new(record.media_type, record.bytes)));
+                }
+            }
+        }
+        let records = record_blobs
+            .iter()
+            .map(|(item, blob)| PackageRecord {
+                item: *item,
+                blob: blob_ref(blob),
+            })
+            .collect();
+        let events = session.decide_finalize(package_id, records, operator, now)?;
         if !events.is_empty() {
             let mut req = AppendReq::new(
                 id.to_string(),
@@ -343,6 +376,9 @@ impl Station {
                 session.version(),
                 &events,
             );
+            for (_, blob) in record_blobs {
+                req.blobs.push(blob);
+            }
             req.status = Some("finalized");
             req.audit.push(AuditEntry::new(
                 actor.clone(),
@@ -407,6 +443,39 @@ impl Station {
             tracing::info!(session = %id, "session cancelled and its samples wiped");
         }
         Ok(entry.snapshot().view())
+    }
+
+    /// One file of a finalized session's package (a sample, an exception photo or a standard
+    /// record), by the SHA-256 its manifest entry gives: `(media type, bytes)`. Every read
+    /// is in the audit chain. `StepOutOfOrder` before the session is finalized,
+    /// `InvalidArgument` for a hash that is not one of its entries; once the samples are
+    /// wiped (the card handed over, or the session cancelled) the store says so.
+    pub async fn package_entry(
+        &self,
+        id: &SessionId,
+        sha256: &str,
+        actor: &Actor,
+    ) -> Result<(String, Vec<u8>), StationError> {
+        let session = self.session_entry(id)?.snapshot();
+        let manifest = session
+            .package_manifest()
+            .ok_or_else(|| WorkflowError::StepOutOfOrder {
+                subject: id.to_string(),
+                state: session.state().proto_name(),
+                message: "the session has no package until it is finalized".into(),
+            })?;
+        let entry = manifest
+            .entries
+            .iter()
+            .find(|e| e.sha256 == sha256)
+            .ok_or_else(|| WorkflowError::invalid("sha256", "not an entry of this package"))?;
+        let blob = BlobRef {
+            id: entry.sha256.clone(),
+            media_type: entry.media_type.clone(),
+            size: entry.size,
+        };
+        let bytes = self.session_blob(id, &blob, actor).await?;
+        Ok((entry.media_type.clone(), bytes))
     }
 
     /// Reads one stored sample of a session (audited).

@@ -79,6 +79,7 @@ pub fn finalized_session() -> Session {
         let d = AttemptData {
             qualities: items.iter().map(|k| (*k, 90)).collect(),
             guidance: vec![],
+            measures: vec![],
             blobs,
             operator: op(),
             at: t0(),
@@ -87,7 +88,7 @@ pub fn finalized_session() -> Session {
             s.apply(&e).unwrap();
         }
     }
-    for e in s.decide_finalize(pkg(), op(), t0()).unwrap() {
+    for e in s.decide_finalize(pkg(), vec![], op(), t0()).unwrap() {
         s.apply(&e).unwrap();
     }
     s

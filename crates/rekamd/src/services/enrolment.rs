@@ -231,6 +231,28 @@ impl EnrolmentService for Enrolment {
         }))
     }
 
+    async fn get_package_entry(
+        &self,
+        req: Request<v1::GetPackageEntryRequest>,
+    ) -> Result<Response<v1::PackageEntryContent>, Status> {
+        let caller = self.ctx.caller(&req);
+        caller.require(Role::Operator)?;
+        let req = req.into_inner();
+        let id: SessionId = parse_id("session_id", &req.session_id)?;
+        let actor = caller.actor(Role::Operator, "");
+        let (media_type, content) = check(
+            self.ctx
+                .station
+                .package_entry(&id, &req.sha256, &actor)
+                .await,
+        )?;
+        Ok(Response::new(v1::PackageEntryContent {
+            media_type,
+            sha256: req.sha256,
+            content,
+        }))
+    }
+
     async fn cancel_session(
         &self,
         req: Request<v1::CancelSessionRequest>,
