@@ -22,14 +22,17 @@ use rekam_biometrics::fingerprint::quality::assess;
 use rekam_hal::Finger;
 
 /// A regression floor, NOT the requirement: the biometrics issue requires 0.8, which is not
-/// met (the issue stays open until it is). Measured: 0.58 on this set (0.68 on the calibration subjects).
+/// met (the issue stays open until it is). Measured on the SFinGe-style prints: 0.66 on this
+/// set (it was 0.58 on the earlier procedural prints).
 /// What limits it: NFIQ 2 sorts this set into two tiers, about 0 for the images it cannot
 /// assess (strong blur, faint or mostly masked prints) and 40-65 for all the others, where it
 /// hardly reacts to mild blur, contrast loss or noise and its order is per-image scatter. A
-/// score that knew exactly which images NFIQ 2 fails on, and nothing else, reaches 0.77
+/// score that knew exactly which images NFIQ 2 fails on, and nothing else, reaches 0.72
 /// (printed by the test as the "two-tier ceiling"); ours also ranks the mild degradations,
-/// which NFIQ 2 does not. The guard keeps the figure from sliding unnoticed.
-const MIN_SPEARMAN: f64 = 0.5;
+/// which NFIQ 2 does not. Refitting our weights to NFIQ 2 by non-negative least squares on
+/// 408 images of other subjects (`scripts/calibrate-nfiq2`) reaches only 0.67, so the gap is
+/// in the features, not the weights. The guard keeps the figure from sliding unnoticed.
+const MIN_SPEARMAN: f64 = 0.6;
 
 const WHEEL: &str = "nbis-py==0.1.3";
 

@@ -36,6 +36,37 @@
 //! Values are carried as raw 16-bit words (two's complement for the signed channels X and Y).
 //! Channels other than X, Y, T, F and S, and constant channels, are not supported and read as
 //! out of range.
+//!
+//! ## What was checked against public sources, and what was not
+//!
+//! The standard's text is not public; these checks used what is:
+//!
+//! - **Channel order and inclusion bits** (X bit 15, Y 14, Z 13, VX 12, VY 11, AX 10, AY 9, T 8,
+//!   DT 7, F 6, S 5, TX 4, TY 3, Az 2, E 1, R 0): the ASN.1 module of the 2007 edition in ITU-T
+//!   X.695 (05/2007), `SignatureSignRecordFormatModule`, whose `ChannelInclusions` lists the
+//!   sixteen booleans in this order (X and Y required), and the identical Russian adoption
+//!   GOST R ISO/IEC 19794-7-2009. Confirmed for the 2007 channel model.
+//! - **Channel description preamble** (bit 7 scaling value, 6 minimum, 5 maximum, 4 mean,
+//!   3 standard deviation, 2 constant, 1 linear component removed, 0 reserved) and each
+//!   attribute being 2 bytes: the same two sources, and the Fraunhofer SIT 19794-7 parser
+//!   (`isoStandardC.cpp`, public on GitHub), which reads preamble 0x80 as "scaling value, 2
+//!   bytes" and 0x60 as "minimum and maximum, 2 bytes each". The scaling value is 5 bits of
+//!   exponent and 11 of fraction, `2^(E-16) * (1 + F/2048)`; this module keeps it as the raw
+//!   16-bit word. Confirmed.
+//! - **Order of the 2014 representation fields** (capture date and time, capture device,
+//!   quality blocks, channel inclusion field, channel descriptions, sample points): the XML
+//!   encoding of the second edition (19794-7:2014/Amd 1:2015, namespace
+//!   `http://standards.iso.org/iso-iec/19794/-7/ed-1/amd/1`) as instances in public code use it
+//!   (`CaptureDateAndTime`, `CaptureDevice`, `QualityList`, `InclusionField` as four hex digits,
+//!   `ChannelDescriptionList`, `SamplePointList`). Confirmed as an order, not as byte widths.
+//! - **Not confirmed**: the 2014 byte widths of the representation length and of the number of
+//!   sample points (4 bytes here; the 2007 ASN.1 uses a 3-byte count), whether the 2014
+//!   inclusion field kept the 2007 bit positions (the one public 2014 XML instance found
+//!   declares `6CC0` for X, Y, Z, VX, VY, DT and F, which fits no bit order, so it was not
+//!   taken as evidence), and whether a representation or the record ends with extended or
+//!   vendor-specific data (the Amd 1 XML has a record-level `VendorSpecificData`). Records
+//!   from this module round-trip through it, but must be checked against the standard text or
+//!   a conformance tool (ISO/IEC 29109-7) before exchange with another system.
 
 use serde::{Deserialize, Serialize};
 

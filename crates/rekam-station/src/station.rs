@@ -22,6 +22,7 @@ mod biometrics;
 mod enrol;
 mod issue;
 mod quality;
+pub use quality::BiometricChecks;
 pub mod records;
 
 use std::collections::HashMap;
@@ -98,6 +99,8 @@ pub struct StationOptions {
     pub chip_photo_bytes: usize,
     /// The office's offset from UTC (WIB +07:00, WITA +08:00, WIT +09:00).
     pub utc_offset: time::UtcOffset,
+    /// The thresholds of the station's own biometric checks.
+    pub checks: BiometricChecks,
 }
 
 /// A session or job in memory: its folded state and the work lock of the one command that

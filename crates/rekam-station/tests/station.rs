@@ -40,6 +40,7 @@ fn options() -> StationOptions {
         },
         chip_photo_bytes: 4000,
         utc_offset: time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+        checks: Default::default(),
     }
 }
 

@@ -62,6 +62,8 @@ struct RawConfig {
     #[serde(default)]
     sim: SimConfig,
     #[serde(default)]
+    checks: rekam_station::station::BiometricChecks,
+    #[serde(default)]
     devices: Vec<RawDevice>,
 }
 
@@ -214,6 +216,8 @@ pub struct Config {
     pub workflow: WorkflowConfig,
     /// Simulated devices' settings.
     pub sim: SimConfig,
+    /// The thresholds of the station's own biometric checks (`[checks]`).
+    pub checks: rekam_station::station::BiometricChecks,
     /// Devices to open.
     pub devices: Vec<DeviceConfig>,
 }
@@ -512,6 +516,7 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
         utc_offset,
         workflow: raw.workflow,
         sim: raw.sim,
+        checks: raw.checks,
         devices,
     })
 }

@@ -92,6 +92,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         },
         chip_photo_bytes: CHIP_PHOTO_BYTES,
         utc_offset: config.utc_offset,
+        checks: config.checks.clone(),
     };
     let (station, recovered) = Station::open(
         options,

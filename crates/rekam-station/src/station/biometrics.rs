@@ -23,9 +23,11 @@ use rekam_store::NewBlob;
 use tokio::sync::mpsc;
 
 use rekam_biometrics::fingerprint::segment;
+use rekam_biometrics::signature::{self, PadGeometry};
 
 use super::enrol::CaptureUpdate;
-use super::quality;
+use super::quality::{self, BiometricChecks};
+use super::records;
 use crate::enrolment::{CaptureTarget, ItemKey, QualityMeasure};
 
 /// The PNG text key that carries a simulated identity.
@@ -64,6 +66,13 @@ impl CaptureSink for ChannelSink {
     }
 }
 
+/// What the station's checks of a capture need: their thresholds, and the capture time the
+/// records carry.
+pub(crate) struct Checking {
+    pub checks: BiometricChecks,
+    pub at: time::OffsetDateTime,
+}
+
 /// One item seen in a capture, encoded for the journal.
 pub(crate) struct CapturedItem {
     pub item: ItemKey,
@@ -84,9 +93,11 @@ pub(crate) fn run_capture(
     target: CaptureTarget,
     expected: &[ItemKey],
     subject: SimSubject,
+    checking: &Checking,
     ctl: &Control,
     mut sink: ChannelSink,
 ) -> Result<Captured, DeviceError> {
+    let (checks, captured_at) = (&checking.checks, checking.at);
     match (dev, target) {
         (AnyDevice::Face(cam), CaptureTarget::Face) => {
             let req = FaceCaptureRequest {
@@ -94,14 +105,21 @@ pub(crate) fn run_capture(
                 max_preview_frames: 0,
             };
             let cap = cam.capture(&req, ctl, &mut sink)?;
+            let assessment = quality::face(&cap.image.bytes, &checks.face);
+            let mut guidance = cap.guidance;
+            for g in assessment.guidance {
+                if !guidance.contains(&g) {
+                    guidance.push(g);
+                }
+            }
             Ok(Captured {
                 items: vec![CapturedItem {
                     item: ItemKey::Face,
-                    quality: cap.quality.unwrap_or(0),
-                    measures: Vec::new(),
+                    quality: assessment.score,
+                    measures: assessment.measures,
                     blob: NewBlob::new(cap.image.codec.media_type(), cap.image.bytes),
                 }],
-                guidance: cap.guidance,
+                guidance,
             })
         }
         (AnyDevice::Fingerprint(scanner), t) => {
@@ -176,32 +194,50 @@ pub(crate) fn run_capture(
             };
             let cap = cam.capture(&req, ctl, &mut sink)?;
             let mut items = Vec::with_capacity(cap.eyes.len());
+            let mut guidance = cap.guidance;
             for eye in cap.eyes {
+                let assessment = quality::iris(&eye.image, eye.eye, &checks.iris);
+                for g in assessment.guidance {
+                    if !guidance.contains(&g) {
+                        guidance.push(g);
+                    }
+                }
                 items.push(CapturedItem {
                     item: ItemKey::Iris(eye.eye),
-                    quality: eye.quality.unwrap_or(0),
-                    measures: Vec::new(),
+                    quality: assessment.score,
+                    measures: assessment.measures,
                     blob: NewBlob::new("image/png", encode_png(&eye.image, None)?),
                 });
             }
-            Ok(Captured {
-                items,
-                guidance: cap.guidance,
-            })
+            Ok(Captured { items, guidance })
         }
         (AnyDevice::Signature(pad), CaptureTarget::Signature) => {
             let req = SignatureCaptureRequest {
                 subject: Some(subject),
             };
+            let geometry = PadGeometry::from(&pad.capabilities());
             let cap = pad.capture(&req, ctl, &mut sink)?;
+            let assessment = quality::signature(&cap.samples, &geometry);
+            // The time series as its standard record; a signature its checks refuse has none
+            // (and scores 0).
+            let record = signature::record_bytes(
+                &cap.samples,
+                &geometry,
+                Some(records::capture_time(captured_at)),
+                rekam_iso19794::CaptureDevice::default(),
+            )
+            .ok();
             Ok(Captured {
                 items: vec![CapturedItem {
                     item: ItemKey::Signature,
-                    quality: cap.quality.unwrap_or(0),
-                    measures: Vec::new(),
-                    blob: NewBlob::new("image/png", encode_png(&cap.image, None)?),
+                    quality: assessment.score,
+                    measures: assessment.measures,
+                    blob: NewBlob::new(
+                        "image/png",
+                        encode_png_with(&cap.image, None, record.as_deref())?,
+                    ),
                 }],
-                guidance: Vec::new(),
+                guidance: assessment.guidance,
             })
         }
         (dev, target) => Err(DeviceError::new(
@@ -227,6 +263,21 @@ fn target_slap(target: CaptureTarget) -> Result<SlapKind, DeviceError> {
 pub(crate) fn encode_png(
     image: &RawImage,
     identity: Option<SimIdentity>,
+) -> Result<Vec<u8>, DeviceError> {
+    encode_png_with(image, identity, None)
+}
+
+/// The compressed PNG text key that carries a signature's ISO/IEC 19794-7 record (hex).
+const SIGNATURE_RECORD_KEY: &str = "rekam-iso19794-7";
+
+/// Encodes a raw image as PNG with the simulated identity and, for a signature, its
+/// ISO/IEC 19794-7 time-series record (hex, in a compressed text chunk): one blob keeps the
+/// signature's image and its pen samples together, and the package's record is read back
+/// from it.
+pub(crate) fn encode_png_with(
+    image: &RawImage,
+    identity: Option<SimIdentity>,
+    signature_record: Option<&[u8]>,
 ) -> Result<Vec<u8>, DeviceError> {
     let bad = |e: &dyn std::fmt::Display| {
         DeviceError::new(
@@ -261,6 +312,10 @@ pub(crate) fn encode_png(
             enc.add_text_chunk(SIM_IDENTITY_KEY.to_owned(), format!("{id:016x}"))
                 .map_err(|e| bad(&e))?;
         }
+        if let Some(record) = signature_record {
+            enc.add_ztxt_chunk(SIGNATURE_RECORD_KEY.to_owned(), hex::encode(record))
+                .map_err(|e| bad(&e))?;
+        }
         let mut writer = enc.write_header().map_err(|e| bad(&e))?;
         writer.write_image_data(&image.data).map_err(|e| bad(&e))?;
         writer.finish().map_err(|e| bad(&e))?;
@@ -279,6 +334,22 @@ pub(crate) fn sim_identity_of(png_bytes: &[u8]) -> Option<SimIdentity> {
         .find(|t| t.keyword == SIM_IDENTITY_KEY)
         .and_then(|t| u64::from_str_radix(&t.text, 16).ok())
         .map(SimIdentity)
+}
+
+/// The ISO/IEC 19794-7 record kept in a signature PNG, if any.
+pub(crate) fn signature_record_of(png_bytes: &[u8]) -> Option<Vec<u8>> {
+    let decoder = png::Decoder::new(Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().ok()?;
+    // Text chunks after the image data are read with it.
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    reader.next_frame(&mut buf).ok()?;
+    reader.finish().ok()?;
+    let info = reader.info();
+    info.compressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == SIGNATURE_RECORD_KEY)
+        .and_then(|t| t.get_text().ok())
+        .and_then(|text| hex::decode(text).ok())
 }
 
 /// The chip template of a stored finger sample (see the module doc).
@@ -307,10 +378,24 @@ pub(crate) fn compare(template: &Template, live: Option<SimIdentity>) -> (bool, 
     (score >= MATCH_THRESHOLD, score)
 }
 
-/// The chip photo: the portrait scaled to 240x320 at most and JPEG-compressed until it fits
-/// `budget` bytes (quality stepped down from 85). The ISO/IEC 19794-5 token-frontal crop
-/// replaces the plain scaling with `rekam-biometrics`.
+/// The chip photo: the ISO/IEC 19794-5 token-frontal crop of the portrait (eyes at the
+/// token geometry's fixed positions, 240 px wide), the best JPEG that fits `budget` bytes.
+/// A portrait whose eyes cannot be found (the enrolment kept it below threshold) is scaled
+/// to 240x320 at most instead, so the card can still be made.
 pub(crate) fn chip_photo(jpeg: &[u8], budget: usize) -> Result<Vec<u8>, String> {
+    if let Ok(raw) = rekam_biometrics::face::decode(jpeg) {
+        if let Ok(a) = rekam_biometrics::face::assess(&raw, &Default::default()) {
+            if let Some(eyes) = a.eyes.filter(|e| e.located) {
+                let opts = rekam_biometrics::face::TokenOptions {
+                    budget,
+                    ..Default::default()
+                };
+                if let Ok(token) = rekam_biometrics::face::token_image(&raw, &eyes, &opts) {
+                    return Ok(token.jpeg);
+                }
+            }
+        }
+    }
     let img =
         image::load_from_memory(jpeg).map_err(|e| format!("the portrait does not decode: {e}"))?;
     let img = img

@@ -196,8 +196,12 @@ impl Station {
             .await?;
             let expected = plan.expected.clone();
             let sink = biometrics::ChannelSink::new(updates.clone());
+            let checking = biometrics::Checking {
+                checks: self.inner.options.checks.clone(),
+                at: self.now(),
+            };
             let work = lease.call(move |dev, ctl| {
-                biometrics::run_capture(dev, target, &expected, subject, ctl, sink)
+                biometrics::run_capture(dev, target, &expected, subject, &checking, ctl, sink)
             });
             let mut captured: Captured = tokio::select! {
                 r = work => r?,

@@ -6,10 +6,41 @@
 //! own quality figure is ignored for decisions: devices differ in how (and whether) they
 //! score, and a simulated device's figure is made up.
 
+use rekam_biometrics::face::{self, FaceAssessment, FaceThresholds};
 use rekam_biometrics::fingerprint::quality::{self as fq, FingerQuality};
-use rekam_hal::{Finger, Guidance, RawImage};
+use rekam_biometrics::iris::{self, IrisQuality, IrisThresholds};
+use rekam_biometrics::signature::{self as sig, PadGeometry};
+use rekam_hal::{Eye, Finger, Guidance, GuidanceCode, PenSample, RawImage};
+use serde::Deserialize;
 
 use crate::enrolment::QualityMeasure;
+
+/// The thresholds of the station's own checks (`[checks]` in `rekamd.toml`); the pass marks
+/// of the scores themselves are the workflow's `thresholds`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BiometricChecks {
+    /// The face checks (ISO/IEC 19794-5 geometry, ISO/IEC 29794-5 photometry).
+    pub face: FaceThresholds,
+    /// The iris checks (ISO/IEC 29794-6).
+    pub iris: IrisThresholds,
+}
+
+/// A snake_case name from a measure's `Debug` name (`InterEyeDistance` -> `inter_eye_distance`).
+fn snake(debug: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// A sample's score, the measures behind it and what to tell the person.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +120,182 @@ fn finger_assessment(q: &FingerQuality, finger: Finger) -> Assessment {
     }
 }
 
+/// Scores a face still (JPEG or PNG) with the face checks.
+pub(crate) fn face(bytes: &[u8], thresholds: &FaceThresholds) -> Assessment {
+    match face::assess_encoded(bytes, thresholds) {
+        Ok(a) => face_assessment(&a),
+        Err(e) => {
+            tracing::warn!(error = %e, "a face sample could not be assessed");
+            Assessment {
+                score: 0,
+                measures: Vec::new(),
+                guidance: vec![Guidance::new(GuidanceCode::FaceNotFound)],
+            }
+        }
+    }
+}
+
+fn face_assessment(a: &FaceAssessment) -> Assessment {
+    let measures = a
+        .checks
+        .iter()
+        .map(|c| {
+            let mut m = QualityMeasure::new(
+                format!("face.{}", snake(&format!("{:?}", c.measure))),
+                f64::from(c.value),
+                c.min.map(f64::from),
+                c.max.map(f64::from),
+            );
+            // The check's own verdict decides (a NaN value fails, whatever the bounds).
+            m.passes = c.pass;
+            m
+        })
+        .collect();
+    Assessment {
+        score: a.score,
+        measures,
+        guidance: a.guidance.iter().map(|&code| Guidance::new(code)).collect(),
+    }
+}
+
+/// Scores one eye's near-infrared image with the ISO/IEC 29794-6 checks.
+pub(crate) fn iris(image: &RawImage, eye: Eye, thresholds: &IrisThresholds) -> Assessment {
+    match iris::assess(image, thresholds) {
+        Ok(q) => iris_assessment(&q, eye, thresholds),
+        Err(e) => {
+            tracing::warn!(eye = ?eye, error = %e, "an iris sample could not be assessed");
+            Assessment {
+                score: 0,
+                measures: Vec::new(),
+                guidance: vec![Guidance::eye(GuidanceCode::IrisOccluded, eye)],
+            }
+        }
+    }
+}
+
+fn iris_assessment(q: &IrisQuality, eye: Eye, t: &IrisThresholds) -> Assessment {
+    let m = &q.measures;
+    let f = |v: f32| f64::from(v);
+    let measures = vec![
+        QualityMeasure::new(
+            "iris.iris_diameter_px",
+            f(m.iris_diameter_px),
+            Some(f(t.min_iris_diameter_px)),
+            Some(f(t.max_iris_diameter_px)),
+        ),
+        QualityMeasure::new(
+            "iris.pupil_iris_ratio",
+            f(m.pupil_iris_ratio),
+            Some(f(t.min_pupil_iris_ratio)),
+            Some(f(t.max_pupil_iris_ratio)),
+        ),
+        QualityMeasure::new(
+            "iris.usable_iris_area",
+            f(m.usable_iris_area),
+            Some(f(t.min_usable_iris_area)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.iris_sclera_contrast",
+            f(m.iris_sclera_contrast),
+            Some(f(t.min_iris_sclera_contrast)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.iris_pupil_contrast",
+            f(m.iris_pupil_contrast),
+            Some(f(t.min_iris_pupil_contrast)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.concentricity",
+            f(m.concentricity),
+            Some(f(t.min_concentricity)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.margin_adequacy",
+            f(m.margin_adequacy),
+            Some(f(t.min_margin_adequacy)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.sharpness",
+            f(m.sharpness),
+            Some(f(t.min_sharpness)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.grey_scale_bits",
+            f(m.grey_scale_bits),
+            Some(f(t.min_grey_scale_bits)),
+            None,
+        ),
+        QualityMeasure::new(
+            "iris.gaze_deg",
+            f(m.gaze_deg),
+            None,
+            Some(f(t.max_gaze_deg)),
+        ),
+        QualityMeasure::new(
+            "iris.noise_grey",
+            f(m.noise_grey),
+            None,
+            Some(f(t.max_noise_grey)),
+        ),
+        QualityMeasure::info("iris.pupil_circularity", f(m.pupil_circularity)),
+        QualityMeasure::info("iris.pupil_diameter_px", f(m.pupil_diameter_px)),
+    ];
+    Assessment {
+        score: q.score,
+        measures,
+        guidance: q
+            .guidance()
+            .into_iter()
+            .map(|code| Guidance::eye(code, eye))
+            .collect(),
+    }
+}
+
+/// The signature's completeness score: how much of a signature the pen wrote, 0..100.
+///
+/// `100 × (0.4·min(1, duration / 1 s) + 0.3·min(1, strokes / 2) + 0.3·min(1, ink width /
+/// (a quarter of the pad)))`: a dot, a dash or a flick scores low, a written name full. A
+/// signature the checks refuse (no ink, time going back, values off the pad) scores 0.
+pub(crate) fn signature(samples: &[PenSample], pad: &PadGeometry) -> Assessment {
+    match sig::check(samples, pad) {
+        Ok(s) => {
+            let duration = f64::from(s.duration_ms);
+            let strokes = s.strokes as f64;
+            let ink = f64::from(s.ink_box.width);
+            let quarter = (f64::from(pad.width) / 4.0).max(1.0);
+            let score = 100.0
+                * (0.4 * (duration / 1000.0).min(1.0)
+                    + 0.3 * (strokes / 2.0).min(1.0)
+                    + 0.3 * (ink / quarter).min(1.0));
+            Assessment {
+                score: score.round().clamp(0.0, 100.0) as u8,
+                measures: vec![
+                    QualityMeasure::info("signature.duration_ms", duration),
+                    QualityMeasure::info("signature.strokes", strokes),
+                    QualityMeasure::info("signature.ink_width", ink),
+                    QualityMeasure::info("signature.ink_height", f64::from(s.ink_box.height)),
+                    QualityMeasure::info("signature.samples", s.samples as f64),
+                ],
+                guidance: Vec::new(),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a signature was refused by its checks");
+            Assessment {
+                score: 0,
+                measures: Vec::new(),
+                guidance: vec![Guidance::new(GuidanceCode::RemoveAndRetry)],
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +342,53 @@ mod tests {
             .iter()
             .all(|g| g.finger == Some(Finger::LeftThumb)));
         assert!(a.measures.iter().any(|m| !m.passes));
+    }
+
+    #[test]
+    fn measure_names_are_snake_case() {
+        assert_eq!(snake("InterEyeDistance"), "inter_eye_distance");
+        assert_eq!(snake("Roll"), "roll");
+    }
+
+    #[test]
+    fn a_signature_scores_by_how_much_was_written() {
+        let pad = PadGeometry {
+            width: 2000,
+            height: 800,
+            pressure_levels: 1024,
+        };
+        let stroke = |t0: u32, x0: u16, n: u16| {
+            (0..n).map(move |i| PenSample {
+                x: x0 + i * 4,
+                y: 400 + (i % 7) * 10,
+                pressure: 500,
+                pen_down: true,
+                t_ms: t0 + u32::from(i) * 5,
+            })
+        };
+        let lift = PenSample {
+            x: 700,
+            y: 400,
+            pressure: 0,
+            pen_down: false,
+            t_ms: 800,
+        };
+        let long: Vec<PenSample> = stroke(0, 100, 150)
+            .chain(std::iter::once(lift))
+            .chain(stroke(900, 800, 150))
+            .collect();
+        let short: Vec<PenSample> = stroke(0, 100, 25).collect();
+        let full = signature(&long, &pad);
+        let dash = signature(&short, &pad);
+        assert!(full.score >= 90, "{}", full.score);
+        assert!(dash.score < full.score && dash.score < 40, "{}", dash.score);
+        assert!(full
+            .measures
+            .iter()
+            .any(|m| m.name == "signature.strokes" && m.value == 2.0));
+        let none = signature(&[], &pad);
+        assert_eq!(none.score, 0);
+        assert!(!none.guidance.is_empty());
     }
 
     #[test]

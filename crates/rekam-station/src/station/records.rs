@@ -1,6 +1,7 @@
 //! The enrolment package's standard records: each kept sample as the ISO/IEC 19794 record
 //! identity systems exchange (finger image -4:2011, face -5:2011, iris -6:2011), built at
-//! finalization from the stored sample and its score.
+//! finalization from the stored sample and its score, and the signature's time series
+//! (-7:2014), built at capture from the pen samples and kept in the signature's PNG.
 //!
 //! The image inside a record is the sample as stored (lossless PNG for fingers and irises,
 //! the camera's JPEG for the face), so building a record never loses information; the
@@ -66,7 +67,8 @@ pub struct Record {
     pub bytes: Vec<u8>,
 }
 
-fn capture_time(at: OffsetDateTime) -> CaptureDateTime {
+/// A capture time as the records write it (UTC).
+pub(crate) fn capture_time(at: OffsetDateTime) -> CaptureDateTime {
     let at = at.to_offset(time::UtcOffset::UTC);
     CaptureDateTime {
         year: u16::try_from(at.year()).unwrap_or(0),
@@ -112,8 +114,8 @@ fn dims(item: ItemKey, bytes: &[u8]) -> Result<(u16, u16, u8), RecordError> {
     Ok((w, h, channels))
 }
 
-/// Builds the record of one kept sample. `None` for items that have no image record here
-/// (the signature, whose sample is its own record once pen samples are stored).
+/// Builds the record of one kept sample. `None` for a signature sample that carries no time
+/// series (a pad that gave only an image, or a signature its checks refused).
 pub fn record_of(
     item: ItemKey,
     media_type: &str,
@@ -242,7 +244,15 @@ pub fn record_of(
                 bytes: record.to_bytes().map_err(encode_err)?,
             }))
         }
-        ItemKey::Signature => Ok(None),
+        // The signature's time series was recorded at capture, in its PNG.
+        ItemKey::Signature => {
+            Ok(
+                super::biometrics::signature_record_of(bytes).map(|bytes| Record {
+                    media_type: media::SIGNATURE,
+                    bytes,
+                }),
+            )
+        }
     }
 }
 

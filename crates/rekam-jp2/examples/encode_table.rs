@@ -1,0 +1,60 @@
+//! Prints a table of lossless encode times (wall clock and this process's CPU time, so a busy
+//! machine shows through) for enrolment-sized images.
+//!
+//! `cargo run --release -p rekam-jp2 --example encode_table`
+
+use std::time::Instant;
+
+use rekam_hal::{Finger, SimSubject};
+use rekam_jp2::encode_lossless;
+use rekam_sim::synth::{face, face_identity, finger, finger_identity};
+
+/// User plus system CPU time of this process, from /proc (Linux), in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn main() {
+    let flat = finger::render_flat(
+        finger_identity(SimSubject(1), Finger::RightIndex),
+        Finger::RightIndex,
+        1,
+    );
+    let rgb = face::render(face_identity(SimSubject(1)), 1, false);
+    let grey: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8)
+        .collect();
+    let images = [
+        (
+            "finger 500x600 grey",
+            &flat.data,
+            flat.width,
+            flat.height,
+            1u8,
+        ),
+        ("face 640x480 grey", &grey, face::WIDTH, face::HEIGHT, 1),
+        ("face 640x480 rgb", &rgb, face::WIDTH, face::HEIGHT, 3),
+    ];
+    println!("| image | bytes out | wall ms/encode | CPU ms/encode |");
+    println!("|---|---|---|---|");
+    for (name, px, w, h, ch) in images {
+        let n = 30;
+        let mut size = 0;
+        let (t, c) = (Instant::now(), cpu_seconds());
+        for _ in 0..n {
+            size = encode_lossless(px, w, h, ch).map(|b| b.len()).unwrap_or(0);
+        }
+        let wall = t.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+        let cpu = (cpu_seconds() - c) * 1000.0 / f64::from(n);
+        println!("| {name} | {size} | {wall:.1} | {cpu:.1} |");
+    }
+}
