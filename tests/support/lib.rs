@@ -142,6 +142,8 @@ pub struct DaemonOptions {
     pub shutdown_grace_ms: u64,
     /// More TOML appended to the file (whole tables, e.g. `[workflow.issuance]`).
     pub extra_toml: String,
+    /// `[[devices]]` tables replacing the seven simulated devices, when set.
+    pub devices_toml: Option<String>,
 }
 
 impl Default for DaemonOptions {
@@ -153,6 +155,7 @@ impl Default for DaemonOptions {
             max_message_bytes: None,
             shutdown_grace_ms: 3_000,
             extra_toml: String::new(),
+            devices_toml: None,
         }
     }
 }
@@ -169,7 +172,11 @@ impl DaemonOptions {
             "\n[sim]\nseed = 7\nblanks = {}\nlatency = {}\n\n",
             self.blanks, self.latency
         ));
-        for id in dev::ALL {
+        if let Some(devices) = &self.devices_toml {
+            text.push_str(devices);
+            text.push('\n');
+        }
+        for id in dev::ALL.into_iter().filter(|_| self.devices_toml.is_none()) {
             let family = id.split(':').nth(1).unwrap_or_default();
             text.push_str(&format!("[[devices]]\nselector = \"sim:{family}\"\n"));
             if let Some((_, ms)) = self.device_timeouts_ms.iter().find(|(d, _)| *d == id) {

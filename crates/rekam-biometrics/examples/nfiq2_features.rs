@@ -11,28 +11,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{flat, save_png, Degradation};
+use common::{flat, save_png, STRENGTHS};
 use rekam_biometrics::fingerprint::quality::{assess, normalised};
 use rekam_hal::Finger;
-
-const STRENGTHS: [Degradation; 16] = [
-    Degradation::Blur(1.0),
-    Degradation::Blur(2.0),
-    Degradation::Blur(3.0),
-    Degradation::Blur(4.5),
-    Degradation::Noise(15.0),
-    Degradation::Noise(30.0),
-    Degradation::Noise(50.0),
-    Degradation::Noise(80.0),
-    Degradation::Contrast(0.7),
-    Degradation::Contrast(0.45),
-    Degradation::Contrast(0.25),
-    Degradation::Contrast(0.12),
-    Degradation::Partial(0.2),
-    Degradation::Partial(0.4),
-    Degradation::Partial(0.6),
-    Degradation::Partial(0.8),
-];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -36,25 +36,6 @@ const MIN_SPEARMAN: f64 = 0.6;
 
 const WHEEL: &str = "nbis-py==0.1.3";
 
-const STRENGTHS: [Degradation; 16] = [
-    Degradation::Blur(1.0),
-    Degradation::Blur(2.0),
-    Degradation::Blur(3.0),
-    Degradation::Blur(4.5),
-    Degradation::Noise(15.0),
-    Degradation::Noise(30.0),
-    Degradation::Noise(50.0),
-    Degradation::Noise(80.0),
-    Degradation::Contrast(0.7),
-    Degradation::Contrast(0.45),
-    Degradation::Contrast(0.25),
-    Degradation::Contrast(0.12),
-    Degradation::Partial(0.2),
-    Degradation::Partial(0.4),
-    Degradation::Partial(0.6),
-    Degradation::Partial(0.8),
-];
-
 fn run(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if out.status.success() {

@@ -208,6 +208,13 @@ pub enum ProfileError {
     /// A file's hash is not the one in the security file.
     #[error("file {0}: its hash does not match the security file")]
     HashMismatch(FileId),
+    /// The document security object is missing, malformed, not signed by the expected
+    /// document signer, or its signature does not verify.
+    #[error("security object: {0}")]
+    SecurityObject(&'static str),
+    /// The document signer cannot sign (bad key or certificate).
+    #[error("document signer: {0}")]
+    Signer(String),
     /// A file does not have the profile's structure.
     #[error("file {file} is malformed: {reason}")]
     Malformed {
@@ -403,7 +410,9 @@ impl OpenProfileV0 {
     }
 }
 
-fn encode_dg1(record: &CardRecord) -> Result<Vec<u8>, ProfileError> {
+/// The record's fields as DG1 (tag, value) pairs, in file order (shared with the ICAO
+/// profile, which writes the same values under BER-TLV tags).
+pub(crate) fn record_fields(record: &CardRecord) -> Vec<(u8, String)> {
     use dg1_tag as t;
     let date = |d: Date| format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day());
     let citizenship = match &record.citizenship {
@@ -414,27 +423,31 @@ fn encode_dg1(record: &CardRecord) -> Result<Vec<u8>, ProfileError> {
         ValidUntil::Lifetime => "LIFETIME".to_owned(),
         ValidUntil::Date(d) => date(d),
     };
-    let fields: [(u8, &str); 19] = [
-        (t::NIK, record.nik.as_str()),
-        (t::NAME, &record.name),
-        (t::PLACE_OF_BIRTH, &record.place_of_birth),
-        (t::DATE_OF_BIRTH, &date(record.date_of_birth)),
-        (t::SEX, record.sex.code()),
-        (t::BLOOD_TYPE, record.blood_type.code()),
-        (t::ADDRESS, &record.address),
-        (t::RT_RW, &record.rt_rw),
-        (t::VILLAGE, &record.village),
-        (t::DISTRICT, &record.district),
-        (t::REGENCY, &record.regency),
-        (t::PROVINCE, &record.province),
-        (t::RELIGION, record.religion.code()),
-        (t::MARITAL_STATUS, record.marital_status.code()),
-        (t::OCCUPATION, &record.occupation),
-        (t::CITIZENSHIP, &citizenship),
-        (t::VALID_UNTIL, &valid_until),
-        (t::PLACE_OF_ISSUE, &record.place_of_issue),
-        (t::DATE_OF_ISSUE, &date(record.date_of_issue)),
-    ];
+    vec![
+        (t::NIK, record.nik.as_str().to_owned()),
+        (t::NAME, record.name.clone()),
+        (t::PLACE_OF_BIRTH, record.place_of_birth.clone()),
+        (t::DATE_OF_BIRTH, date(record.date_of_birth)),
+        (t::SEX, record.sex.code().to_owned()),
+        (t::BLOOD_TYPE, record.blood_type.code().to_owned()),
+        (t::ADDRESS, record.address.clone()),
+        (t::RT_RW, record.rt_rw.clone()),
+        (t::VILLAGE, record.village.clone()),
+        (t::DISTRICT, record.district.clone()),
+        (t::REGENCY, record.regency.clone()),
+        (t::PROVINCE, record.province.clone()),
+        (t::RELIGION, record.religion.code().to_owned()),
+        (t::MARITAL_STATUS, record.marital_status.code().to_owned()),
+        (t::OCCUPATION, record.occupation.clone()),
+        (t::CITIZENSHIP, citizenship),
+        (t::VALID_UNTIL, valid_until),
+        (t::PLACE_OF_ISSUE, record.place_of_issue.clone()),
+        (t::DATE_OF_ISSUE, date(record.date_of_issue)),
+    ]
+}
+
+fn encode_dg1(record: &CardRecord) -> Result<Vec<u8>, ProfileError> {
+    let fields = record_fields(record);
     let mut inner = Vec::new();
     for (tag, value) in fields {
         inner.push(tag);

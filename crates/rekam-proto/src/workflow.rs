@@ -254,12 +254,13 @@ enum_to!(
     ChipFaults => ChipFaults,
 );
 enum_to!(
-    /// The prompt code of an operator prompt. `DISCARD_CARD` and `PLACE_CARD_ON_ENCODER` have
-    /// no workflow prompt: the facade sends them itself.
+    /// The prompt code of an operator prompt. `PLACE_CARD_ON_ENCODER` has no workflow
+    /// prompt: the facade sends it itself.
     OperatorPrompt => v1::PromptCode,
     PlaceBlankOnEncoder => PlaceBlankOnEncoder,
     LoadCardIntoPrinter => LoadCardIntoPrinter,
     PlaceFinger => PlaceFinger,
+    DiscardCard => DiscardCard,
 );
 enum_to!(
     /// The package entry kind by name.
@@ -668,7 +669,9 @@ pub fn operator_prompt(prompt: OperatorPrompt, view: &JobView) -> v1::Prompt {
         code: v1::PromptCode::from(prompt).into(),
         attempt: match prompt {
             OperatorPrompt::PlaceFinger => view.activation_attempts.saturating_add(1),
-            OperatorPrompt::PlaceBlankOnEncoder | OperatorPrompt::LoadCardIntoPrinter => 0,
+            OperatorPrompt::PlaceBlankOnEncoder
+            | OperatorPrompt::LoadCardIntoPrinter
+            | OperatorPrompt::DiscardCard => 0,
         },
         finger: None,
         timeout: None,
@@ -1047,6 +1050,7 @@ mod tests {
             O::PlaceBlankOnEncoder,
             O::LoadCardIntoPrinter,
             O::PlaceFinger,
+            O::DiscardCard,
         ] {
             assert_eq!(
                 v1::PromptCode::from(p).as_str_name(),

@@ -303,6 +303,7 @@ fn the_services_have_the_documented_rpcs() {
             "IssuanceService.HandOver",
             "IssuanceService.PrintReceipt",
             "IssuanceService.GetSupplies",
+            "IssuanceService.RenderCard",
         ]
     );
     assert_eq!(SERVICE_NAMES.len(), 3);

@@ -38,6 +38,13 @@ pub struct SimConfig {
     /// Seed of the station's randomness: impression noise, the default simulated person.
     /// Identities do not depend on it (the same person matches across stations).
     pub seed: u64,
+    /// The encoder sits on the desk instead of inside the card printer (the station's
+    /// `desk_encoder` arrangement; not a `[sim]` key: the daemon sets it from the workflow's
+    /// arrangement). The printer then refuses `feed`, and the simulated operator places a
+    /// blank from the stock on the encoder when the encoder is asked for a chip with no card
+    /// on it; printing takes that card (the operator loads it into the printer).
+    #[serde(skip)]
+    pub desk_encoder: bool,
 }
 
 impl Default for SimConfig {
@@ -47,6 +54,7 @@ impl Default for SimConfig {
             blanks: 200,
             ribbon_prints: 500,
             seed: 0,
+            desk_encoder: false,
         }
     }
 }

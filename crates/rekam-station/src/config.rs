@@ -287,6 +287,29 @@ pub struct IssuanceConfig {
     pub receipt_policy: ReceiptPolicy,
     /// Where the chip encoder is: `inline` (default) or `desk_encoder`.
     pub arrangement: Arrangement,
+    /// The paper receipts are printed on: `a6` (default) or `a5`.
+    pub receipt_paper: ReceiptPaper,
+}
+
+/// The paper of the pickup receipt and the surat keterangan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptPaper {
+    /// A6, 105 x 148 mm (a receipt printer's usual roll or sheet).
+    #[default]
+    A6,
+    /// A5, 148 x 210 mm.
+    A5,
+}
+
+impl ReceiptPaper {
+    /// The IPP media name of the paper (PWG 5101.1).
+    pub fn media(self) -> &'static str {
+        match self {
+            ReceiptPaper::A6 => "iso_a6_105x148mm",
+            ReceiptPaper::A5 => "iso_a5_148x210mm",
+        }
+    }
 }
 
 impl Default for IssuanceConfig {
@@ -296,6 +319,7 @@ impl Default for IssuanceConfig {
             activation_attempts: 4,
             receipt_policy: ReceiptPolicy::default(),
             arrangement: Arrangement::Inline,
+            receipt_paper: ReceiptPaper::A6,
         }
     }
 }

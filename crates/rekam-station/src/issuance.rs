@@ -48,7 +48,8 @@
 //! With a desk encoder ([`Arrangement::DeskEncoder`]) the same steps apply: `Feed` is the
 //! operator placing a blank on the encoder (prompt `PLACE_BLANK_ON_ENCODER`) and `Print`
 //! starts with the operator loading the encoded card into the printer
-//! (`LOAD_CARD_INTO_PRINTER`); see [`Job::prompt`].
+//! (`LOAD_CARD_INTO_PRINTER`); a rejected card is discarded by the operator (`DISCARD_CARD`);
+//! see [`Job::prompt`]. The facade waits for the blank on the encoder itself.
 
 use std::fmt;
 use std::time::Duration;
@@ -397,6 +398,9 @@ pub enum OperatorPrompt {
     LoadCardIntoPrinter,
     /// Place a finger on the scanner (activation).
     PlaceFinger,
+    /// Discard the card being rejected (desk encoder: it is on the encoder or out of the
+    /// printer, not in a reject bin).
+    DiscardCard,
 }
 
 /// Where a job stands.
@@ -1107,8 +1111,8 @@ impl Job {
     }
 
     /// The operator prompt for the next action, if the operator must act: with a desk
-    /// encoder, placing the blank (`Feed`) and loading the printer (`Print`); for activation,
-    /// placing a finger.
+    /// encoder, placing the blank (`Feed`), loading the printer (`Print`) and discarding a
+    /// rejected card (`RejectCard`); for activation, placing a finger.
     pub fn prompt(&self) -> Option<OperatorPrompt> {
         match (self.then.next, self.created.policy.arrangement) {
             (NextAction::Feed, Arrangement::DeskEncoder) => {
@@ -1117,6 +1121,7 @@ impl Job {
             (NextAction::Print, Arrangement::DeskEncoder) => {
                 Some(OperatorPrompt::LoadCardIntoPrinter)
             }
+            (NextAction::RejectCard, Arrangement::DeskEncoder) => Some(OperatorPrompt::DiscardCard),
             (NextAction::AwaitActivation, _) if self.activation_attempts_left() > 0 => {
                 Some(OperatorPrompt::PlaceFinger)
             }

@@ -9,6 +9,10 @@
 //!   holder: never a hang.
 //! - Status is a watched value per device; changes (hotplug, supplies, faults) go out on one
 //!   broadcast stream of [`RegistryEvent`]s. Subscribe before listing to miss nothing.
+//! - Devices come and go at run time ([`Registry::add`], [`Registry::remove`]: a USB sensor
+//!   plugged in or pulled out). A removed device finishes its pending work on its own thread
+//!   and stays with its lease holder until the lease is dropped, but is silent from then on:
+//!   no `Changed` event names a device that is no longer listed.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -199,9 +203,13 @@ impl Registry {
         });
         // Unsolicited driver events update the cached status and go out on the stream.
         let weak = Arc::downgrade(&slot);
+        let registry = Arc::downgrade(&self.inner);
         let events = self.inner.events.clone();
         let sink: EventSink = Arc::new(move |event: DeviceEvent| {
             let Some(slot) = weak.upgrade() else { return };
+            let listed = registry
+                .upgrade()
+                .is_some_and(|inner| is_listed(&inner, &slot));
             let (id, status) = match event {
                 DeviceEvent::Arrived(id) => (id, DeviceStatus::ready()),
                 DeviceEvent::Left(id) => (
@@ -211,7 +219,9 @@ impl Registry {
                 DeviceEvent::StatusChanged(id, status) => (id, status),
             };
             *slot.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
-            let _ = events.send(RegistryEvent::Changed(id));
+            if listed {
+                let _ = events.send(RegistryEvent::Changed(id));
+            }
         });
         device.device_mut().set_event_sink(sink);
         let thread_name = format!("dev-{}", id.as_str());
@@ -228,6 +238,7 @@ impl Registry {
         }
         // The first status comes from the device, on its own thread.
         let first = Arc::downgrade(&slot);
+        let registry = Arc::downgrade(&self.inner);
         let events = self.inner.events.clone();
         let _ = slot.work.send(Box::new(move |dev: &mut AnyDevice| {
             let ctl = Control::with_timeout(STATUS_TIMEOUT).named("status");
@@ -237,19 +248,30 @@ impl Registry {
                 .unwrap_or_else(|e| status_for_error(&e));
             if let Some(slot) = first.upgrade() {
                 *slot.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
-                let _ = events.send(RegistryEvent::Changed(slot.info.id.clone()));
+                if registry
+                    .upgrade()
+                    .is_some_and(|inner| is_listed(&inner, &slot))
+                {
+                    let _ = events.send(RegistryEvent::Changed(slot.info.id.clone()));
+                }
             }
         }));
-        self.inner
-            .slots
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.clone(), slot);
-        let _ = self.inner.events.send(RegistryEvent::Added(id.clone()));
+        // `Added` goes out while the slot is being listed (under the write lock), so the first
+        // status, whose sender checks the listing, can never overtake it.
+        {
+            let mut slots = self
+                .inner
+                .slots
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            slots.insert(id.clone(), slot);
+            let _ = self.inner.events.send(RegistryEvent::Added(id.clone()));
+        }
         id
     }
 
-    /// Removes a device (its thread ends once pending work is done).
+    /// Removes a device (its thread ends once pending work is done and its lease, if any, is
+    /// dropped). Returns false when no such device is listed.
     pub fn remove(&self, id: &DeviceId) -> bool {
         let removed = self
             .inner
@@ -375,20 +397,30 @@ impl Registry {
         Ok(status)
     }
 
-    fn store_status(&self, slot: &Slot, status: DeviceStatus) {
+    fn store_status(&self, slot: &Arc<Slot>, status: DeviceStatus) {
         let changed = {
             let mut current = slot.status.lock().unwrap_or_else(PoisonError::into_inner);
             let changed = *current != status;
             *current = status;
             changed
         };
-        if changed {
+        if changed && is_listed(&self.inner, slot) {
             let _ = self
                 .inner
                 .events
                 .send(RegistryEvent::Changed(slot.info.id.clone()));
         }
     }
+}
+
+/// True when `slot` is the device listed under its id (not removed, not replaced).
+fn is_listed(inner: &Inner, slot: &Arc<Slot>) -> bool {
+    inner
+        .slots
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&slot.info.id)
+        .is_some_and(|listed| Arc::ptr_eq(listed, slot))
 }
 
 /// The status a failed call implies for the device.
@@ -551,10 +583,71 @@ impl Drop for Lease {
             .lease
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+        if !is_listed(&self.registry.inner, &self.slot) {
+            return;
+        }
         let _ = self
             .registry
             .inner
             .events
             .send(RegistryEvent::Changed(self.slot.info.id.clone()));
+    }
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    //! Devices added and removed while the station runs (USB hotplug).
+    use super::*;
+    use rekam_hal::DeviceFamily;
+    use rekam_sim::{SimConfig, SimWorld};
+
+    fn sim(family: DeviceFamily, index: u32, world: &SimWorld) -> AnyDevice {
+        rekam_sim::open(family, index, world).0
+    }
+
+    async fn next(rx: &mut broadcast::Receiver<RegistryEvent>) -> RegistryEvent {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+    }
+
+    #[tokio::test]
+    async fn devices_come_and_go_and_a_removed_one_stays_silent() {
+        let world = SimWorld::new(SimConfig::for_tests());
+        let registry = Registry::new(Timeouts::default());
+        let mut rx = registry.subscribe();
+        let id = registry.add(sim(DeviceFamily::FingerprintScanner, 0, &world));
+        assert_eq!(next(&mut rx).await, RegistryEvent::Added(id.clone()));
+        assert_eq!(
+            next(&mut rx).await,
+            RegistryEvent::Changed(id.clone()),
+            "first status"
+        );
+
+        let lease = registry.lease(&id, "op-1").unwrap();
+        assert_eq!(next(&mut rx).await, RegistryEvent::Changed(id.clone()));
+        assert!(registry.remove(&id));
+        assert_eq!(next(&mut rx).await, RegistryEvent::Removed(id.clone()));
+        assert!(registry.list(None).is_empty());
+        assert!(!registry.remove(&id), "removing twice");
+        // The holder's lease still reaches the (removed) device ...
+        lease
+            .call(|dev, ctl| dev.device_mut().status(ctl))
+            .await
+            .unwrap();
+        drop(lease);
+        // ... and nothing more is said about it.
+        assert!(rx.try_recv().is_err());
+
+        // Plugged back: listed again under the same id, and leasable.
+        let again = registry.add(sim(DeviceFamily::FingerprintScanner, 0, &world));
+        assert_eq!(again, id);
+        assert_eq!(next(&mut rx).await, RegistryEvent::Added(id.clone()));
+        assert_eq!(next(&mut rx).await, RegistryEvent::Changed(id.clone()));
+        let lease = registry
+            .lease_family(DeviceFamily::FingerprintScanner, "op-2")
+            .unwrap();
+        assert_eq!(lease.info().id, id);
     }
 }

@@ -92,6 +92,37 @@ pub enum Command {
         #[arg(long, value_name = "DEVICE")]
         device: Option<String>,
     },
+    /// Card faces
+    #[command(subcommand)]
+    Card(CardCommand),
+}
+
+/// `card preview`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CardCommand {
+    /// Write the card face of a job (rendered by the daemon) or of a card record file
+    /// (rendered here, no daemon needed) as PNG, 1016 x 648 at 300 dpi
+    Preview(PreviewArgs),
+}
+
+/// `card preview (--job ID | --record FILE [--photo IMG]) --output FILE`.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["job", "record"])))]
+pub struct PreviewArgs {
+    /// The job whose card to render, `job_...` (the daemon renders it from the job's record,
+    /// photo and signature)
+    #[arg(long, value_name = "ID")]
+    pub job: Option<String>,
+    /// A card record file: JSON with the fields of SIAK's card record (nik, name,
+    /// place_of_birth, date_of_birth YYYY-MM-DD, sex LAKI_LAKI|PEREMPUAN, ...)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With --record: the face photo, JPEG or PNG
+    #[arg(long, value_name = "FILE", requires = "record")]
+    pub photo: Option<std::path::PathBuf>,
+    /// Where to write the PNG (it holds the NIK and the photo)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
 }
 
 /// `fault DEVICE KIND [--count N] [--finger F]`.

@@ -108,6 +108,9 @@ fn failing_measure(m: &v1::QualityMeasure) -> String {
     let num = |v: f64| {
         if v.fract() == 0.0 && v.abs() < 1e12 {
             format!("{v:.0}")
+        } else if v.abs() < 0.1 {
+            // Small ratios (a luminance variance of 0.0033) keep their significant digits.
+            format!("{v:.4}")
         } else {
             format!("{v:.2}")
         }

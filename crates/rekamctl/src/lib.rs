@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod card;
 pub mod cli;
 pub mod connect;
 pub mod demo;
@@ -31,7 +32,7 @@ use std::time::Duration;
 
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::cli::{Cli, Command, JobCommand, SessionCommand};
+use crate::cli::{CardCommand, Cli, Command, JobCommand, SessionCommand};
 use crate::connect::{connect, Target};
 use crate::error::{CtlError, EXIT_OK};
 use crate::output::Ctx;
@@ -99,6 +100,12 @@ async fn execute(cli: &Cli, term: &Terminal, out: &mut dyn Write) -> Result<(), 
         },
         progress: term.stdout_tty && !json,
     };
+    // A card record file is rendered here: no daemon needed.
+    if let Command::Card(CardCommand::Preview(args)) = &cli.command {
+        if let Some(record) = &args.record {
+            return card::preview_record(args, record, &mut ctx);
+        }
+    }
     let target = Target::from_args(&cli.global);
     let timeout = Duration::from_secs(cli.global.timeout);
     let work = async {
@@ -125,6 +132,13 @@ async fn execute(cli: &Cli, term: &Terminal, out: &mut dyn Write) -> Result<(), 
                 records::job_list(c, *state, *limit, ctx).await
             }
             Command::Supplies { device } => devices::supplies(c, device.as_deref(), ctx).await,
+            Command::Card(CardCommand::Preview(args)) => match &args.job {
+                Some(job) => card::preview_job(c, args, job, ctx).await,
+                None => Err(CtlError::Failed {
+                    message: "card preview needs --job or --record".into(),
+                    code: "INVALID_ARGUMENT".into(),
+                }),
+            },
         }
     };
     if matches!(cli.command, Command::Watch { .. }) {

@@ -646,6 +646,9 @@ impl v1::issuance_service_server::IssuanceService for Fake {
         }
         Ok(Response::new(supplies()))
     }
+    async fn render_card(&self, _: Request<v1::RenderCardRequest>) -> Rpc<v1::RenderCardResponse> {
+        Err(Status::unimplemented("the fake daemon renders no cards"))
+    }
 }
 
 /// A running fake daemon on a socket in a temporary directory.

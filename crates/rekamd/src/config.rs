@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rekam_hal::{DeviceFamily, DeviceId, DeviceSelector};
 use rekam_sim::SimConfig;
-use rekam_station::config::WorkflowConfig;
+use rekam_station::config::{Arrangement, WorkflowConfig};
 use serde::Deserialize;
 
 /// The embedded default configuration: every device simulated.
@@ -64,6 +64,8 @@ struct RawConfig {
     #[serde(default)]
     checks: rekam_station::station::BiometricChecks,
     #[serde(default)]
+    card: crate::pcsc::RawChip,
+    #[serde(default)]
     devices: Vec<RawDevice>,
 }
 
@@ -103,6 +105,9 @@ struct RawDevice {
     selector: String,
     id: Option<String>,
     timeout_ms: Option<u64>,
+    /// The family, for selectors that do not say it (`ipp://` printers: `card-printer` or
+    /// `document-printer`).
+    family: Option<String>,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -174,6 +179,8 @@ pub struct DeviceConfig {
     pub id: DeviceId,
     /// The per-call timeout.
     pub timeout: Option<Duration>,
+    /// The family named by `family = "..."`, for selectors that do not say it (`ipp://`).
+    pub family: Option<DeviceFamily>,
 }
 
 /// Log output format.
@@ -218,6 +225,8 @@ pub struct Config {
     pub sim: SimConfig,
     /// The thresholds of the station's own biometric checks (`[checks]`).
     pub checks: rekam_station::station::BiometricChecks,
+    /// The chip: profile, document signer, capacity (`[card]`).
+    pub card: crate::pcsc::ChipConfig,
     /// Devices to open.
     pub devices: Vec<DeviceConfig>,
 }
@@ -456,6 +465,36 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
             .selector
             .parse()
             .map_err(|e| err(&format!("devices[{i}].selector"), format!("{e}")))?;
+        let family = match dev.family.as_deref() {
+            None => None,
+            Some(name) => Some(DeviceFamily::from_short_name(name).ok_or_else(|| {
+                err(
+                    &format!("devices[{i}].family"),
+                    format!("unknown device family {name:?}"),
+                )
+            })?),
+        };
+        if let DeviceSelector::Ipp { .. } = &selector {
+            if !matches!(
+                family,
+                Some(DeviceFamily::CardPrinter | DeviceFamily::DocumentPrinter)
+            ) {
+                return Err(err(
+                    &format!("devices[{i}].family"),
+                    "an ipp:// printer needs family = \"card-printer\" or \"document-printer\""
+                        .into(),
+                ));
+            }
+            if family == Some(DeviceFamily::CardPrinter)
+                && raw.workflow.issuance.arrangement != Arrangement::DeskEncoder
+            {
+                return Err(err(
+                    "workflow.issuance.arrangement",
+                    "an ipp:// card printer has no inline encoder: set arrangement = \"desk_encoder\""
+                        .into(),
+                ));
+            }
+        }
         let id = match dev.id {
             Some(id) => {
                 DeviceId::new(id).map_err(|e| err(&format!("devices[{i}].id"), e.to_string()))?
@@ -464,10 +503,13 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
                 let (prefix, family) = match &selector {
                     DeviceSelector::Sim { family } => ("sim", Some(*family)),
                     DeviceSelector::Usb { .. } => ("usb", None),
-                    DeviceSelector::Serial { .. } => ("serial", None),
+                    // A serial device is a signature pad; a camera says which it is.
+                    DeviceSelector::Serial { .. } => {
+                        ("serial", family.or(Some(DeviceFamily::SignaturePad)))
+                    }
                     DeviceSelector::Pcsc { .. } => ("pcsc", None),
-                    DeviceSelector::Ipp { .. } => ("ipp", None),
-                    DeviceSelector::V4l2 { .. } => ("v4l2", None),
+                    DeviceSelector::Ipp { .. } => ("ipp", family),
+                    DeviceSelector::V4l2 { .. } => ("v4l2", family),
                 };
                 let family_name = family.map(DeviceFamily::short_name).unwrap_or("device");
                 let n = per_family
@@ -498,9 +540,11 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
             selector,
             id,
             timeout,
+            family,
         });
     }
 
+    let card = crate::pcsc::chip_config(raw.card).map_err(|(key, message)| err(key, message))?;
     Ok(Config {
         origin: origin.to_owned(),
         socket,
@@ -517,6 +561,7 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
         workflow: raw.workflow,
         sim: raw.sim,
         checks: raw.checks,
+        card,
         devices,
     })
 }
@@ -598,6 +643,20 @@ mod tests {
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("soket_mode"), "{e}");
         assert!(e.to_string().starts_with("test.toml:3"), "{e}");
+    }
+
+    #[test]
+    fn biometric_check_thresholds_come_from_the_checks_section() {
+        let text = "[checks.face]\nmin_inter_eye_px = 120.0\n\n[checks.iris]\nmin_iris_diameter_px = 230.0\n\n[[devices]]\nselector = \"sim:face\"\n";
+        let c = Config::parse(text, "t").unwrap();
+        assert_eq!(c.checks.face.min_inter_eye_px, 120.0);
+        assert_eq!(c.checks.iris.min_iris_diameter_px, 230.0);
+        let defaults = Config::parse("[[devices]]\nselector = \"sim:face\"\n", "t").unwrap();
+        assert_eq!(defaults.checks.face.min_inter_eye_px, 90.0);
+        let text = "[checks.face]\nmin_inter_eye = 1.0\n[[devices]]\nselector = \"sim:face\"\n";
+        let e = Config::parse(text, "t").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("min_inter_eye"), "{e}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! Simulated devices (`sim:FAMILY`) share one [`SimWorld`] (card path, trays, supplies) and
 //! come with a [`FaultHandle`] each, which the technician-only `InjectFault` call drives.
-//! Real drivers (`usb:`, `serial:`, `pcsc:`, `ipp:`, `v4l2:`) join this table as their crates
-//! land; until then such a selector is refused at start-up with the key that names it.
+//! Real drivers (`usb:`, `serial:`, `pcsc:`, `ipp:`, `v4l2:`) are each opened by their own
+//! module (`crate::usb`, `crate::serial`, ...), which names the key of a bad entry.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +26,8 @@ pub struct Devices {
     pub capabilities: Arc<HashMap<DeviceId, Capabilities>>,
     /// The simulated world, when any device is simulated.
     pub world: Option<SimWorld>,
+    /// USB discovery: supported sensors nobody configured join and leave the registry.
+    pub usb: Option<crate::usb::Discovery>,
 }
 
 /// The simulated station's state file, in the state directory.
@@ -46,16 +48,16 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
                     // The simulated hardware keeps its physical state beside the journal, so a
                     // restarted daemon finds the cards where it left them.
                     let file = config.state_dir.join(SIM_STATE_FILE);
-                    world = Some(
-                        SimWorld::persistent(config.sim.clone(), &file).map_err(|e| {
-                            ConfigError {
-                                origin: config.origin.clone(),
-                                key: "sim".into(),
-                                line: None,
-                                message: format!("the simulated station's state: {e}"),
-                            }
-                        })?,
-                    );
+                    // The simulated encoder sits where the workflow's arrangement says.
+                    let mut sim = config.sim.clone();
+                    sim.desk_encoder = config.workflow.issuance.arrangement
+                        == rekam_station::config::Arrangement::DeskEncoder;
+                    world = Some(SimWorld::persistent(sim, &file).map_err(|e| ConfigError {
+                        origin: config.origin.clone(),
+                        key: "sim".into(),
+                        line: None,
+                        message: format!("the simulated station's state: {e}"),
+                    })?);
                 }
                 let Some(world) = world.as_ref() else {
                     continue;
@@ -81,15 +83,41 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
                 capabilities.insert(dev.id.clone(), capabilities_of(&device));
                 devices.push(device);
             }
-            other => {
-                return Err(ConfigError {
-                    origin: config.origin.clone(),
-                    key: format!("devices[{i}].selector"),
-                    line: None,
-                    message: format!(
-                    "no driver for {other} is built into this rekamd yet (only sim: devices are)"
-                ),
-                })
+            DeviceSelector::Usb { .. } => {
+                let device = crate::usb::open(config, i, dev)?;
+                if let Some(t) = dev.timeout {
+                    timeouts = timeouts.with(device.family(), t);
+                }
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
+            }
+            DeviceSelector::Pcsc { .. } => {
+                let device = crate::pcsc::open(config, i, dev)?;
+                if let Some(t) = dev.timeout {
+                    timeouts = timeouts.with(device.family(), t);
+                }
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
+            }
+            DeviceSelector::Ipp { .. } => {
+                let (device, timeout) = crate::ipp::open(config, i, dev)?;
+                timeouts = timeouts.with(device.family(), timeout);
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
+            }
+            DeviceSelector::Serial { .. } => {
+                let (device, timeout) = crate::serial::open(config, i, dev)?;
+                timeouts = timeouts.with(device.family(), timeout);
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
+            }
+            DeviceSelector::V4l2 { .. } => {
+                let device = crate::v4l2::open(config, i, dev)?;
+                if let Some(t) = dev.timeout {
+                    timeouts = timeouts.with(device.family(), t);
+                }
+                capabilities.insert(dev.id.clone(), capabilities_of(&device));
+                devices.push(device);
             }
         }
     }
@@ -98,7 +126,9 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
     for device in devices {
         registry.add(device);
     }
+    let usb = crate::usb::discover(&registry, config);
     Ok(Devices {
+        usb,
         registry,
         faults: Arc::new(faults),
         capabilities: Arc::new(capabilities),

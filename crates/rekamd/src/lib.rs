@@ -11,9 +11,14 @@
 pub mod auth;
 pub mod config;
 pub mod drivers;
+pub mod ipp;
 pub mod logging;
+pub mod pcsc;
+pub mod serial;
 pub mod services;
 pub mod systemd;
+pub mod usb;
+pub mod v4l2;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -21,7 +26,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rekam_card::render::receipt::Office;
-use rekam_card::OpenProfileV0;
 use rekam_proto::v1::device_service_server::DeviceServiceServer;
 use rekam_proto::v1::enrolment_service_server::EnrolmentServiceServer;
 use rekam_proto::v1::issuance_service_server::IssuanceServiceServer;
@@ -98,7 +102,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         options,
         devices.registry.clone(),
         Arc::new(store),
-        Arc::new(OpenProfileV0::new()),
+        pcsc::profile(&config)?,
     )?;
     tracing::info!(
         sessions = recovered.sessions,

@@ -145,6 +145,27 @@ impl Degradation {
     }
 }
 
+/// The sixteen degradations the quality tests and the NFIQ 2 comparison apply: four
+/// strengths each of blur, noise, contrast loss and partial contact.
+pub const STRENGTHS: [Degradation; 16] = [
+    Degradation::Blur(1.0),
+    Degradation::Blur(2.0),
+    Degradation::Blur(3.0),
+    Degradation::Blur(4.5),
+    Degradation::Noise(15.0),
+    Degradation::Noise(30.0),
+    Degradation::Noise(50.0),
+    Degradation::Noise(80.0),
+    Degradation::Contrast(0.7),
+    Degradation::Contrast(0.45),
+    Degradation::Contrast(0.25),
+    Degradation::Contrast(0.12),
+    Degradation::Partial(0.2),
+    Degradation::Partial(0.4),
+    Degradation::Partial(0.6),
+    Degradation::Partial(0.8),
+];
+
 /// The shared test data folder, `../../../shared/testdata` from the crate (panics loudly when
 /// it is missing).
 pub fn testdata() -> PathBuf {

@@ -12,6 +12,12 @@
 //!   written). The write goes in 256-byte blocks; if it stops for any reason (cancel,
 //!   deadline, unplug, fault) the chip keeps the blocks written and is marked torn.
 //!   `activate` needs a complete, untorn write (`Hardware` otherwise) and is idempotent.
+//! - With a desk encoder ([`SimConfig::desk_encoder`](crate::SimConfig::desk_encoder)) the
+//!   printer refuses `feed` (`Unsupported`: the blank is the operator's to place), and the
+//!   encoder's `chip` with no card on it has the simulated operator place a blank from the
+//!   stock (the hopper count) on it (none when the stock is empty). The card then goes
+//!   through write, read, print (the operator loads it into the printer), eject and reject
+//!   exactly as with the inline encoder.
 //! - `print` needs a card and a 1016x648 RGB face (`InvalidInput`); an interrupted print
 //!   leaves a partial face (`complete: false`) and uses ribbon.
 //! - `eject` moves the card to the output tray, `reject` to the reject bin (also a jammed
@@ -68,12 +74,12 @@ impl std::fmt::Debug for SimCardEncoder {
 impl SimCardEncoder {
     /// Encoder number `index` in `world`, with its fault handle.
     pub fn new(index: u32, world: &SimWorld) -> (Self, FaultHandle) {
-        let (core, faults) = SimCore::new(
-            DeviceFamily::CardEncoder,
-            index,
-            world,
-            "Rekam Sim Inline Encoder (ISO 14443)",
-        );
+        let model = if world.config().desk_encoder {
+            "Rekam Sim Desk Encoder (ISO 14443)"
+        } else {
+            "Rekam Sim Inline Encoder (ISO 14443)"
+        };
+        let (core, faults) = SimCore::new(DeviceFamily::CardEncoder, index, world, model);
         (SimCardEncoder { core }, faults)
     }
 
@@ -169,6 +175,14 @@ impl CardEncoder for SimCardEncoder {
 
     fn chip(&mut self, ctl: &Control) -> Result<Option<ChipInfo>> {
         self.core.begin(ctl)?;
+        if self.core.world.config().desk_encoder && self.core.world.lock().card.is_none() {
+            // The simulated operator places a blank from the stock on the desk encoder.
+            self.core.sleep(ctl, self.core.world.latency().feed)?;
+            let mut st = self.core.world.lock();
+            if st.card.is_none() && st.blanks > 0 {
+                st.take_blank();
+            }
+        }
         Ok(self.core.world.lock().presented().map(|c| ChipInfo {
             serial: c.serial.clone(),
             capacity: CHIP_CAPACITY,
@@ -324,12 +338,12 @@ impl std::fmt::Debug for SimCardPrinter {
 impl SimCardPrinter {
     /// Printer number `index` in `world`, with its fault handle.
     pub fn new(index: u32, world: &SimWorld) -> (Self, FaultHandle) {
-        let (core, faults) = SimCore::new(
-            DeviceFamily::CardPrinter,
-            index,
-            world,
-            "Rekam Sim CR80 Printer with inline encoder",
-        );
+        let model = if world.config().desk_encoder {
+            "Rekam Sim CR80 Printer (desk encoder)"
+        } else {
+            "Rekam Sim CR80 Printer with inline encoder"
+        };
+        let (core, faults) = SimCore::new(DeviceFamily::CardPrinter, index, world, model);
         let mut printer = SimCardPrinter {
             core,
             last_conditions: None,
@@ -440,6 +454,12 @@ impl SimCardPrinter {
 
     fn feed_inner(&mut self, ctl: &Control) -> Result<()> {
         self.core.begin(ctl)?;
+        if self.core.world.config().desk_encoder {
+            return Err(self.core.err(
+                ErrorKind::Unsupported,
+                "the encoder is on the desk: the operator places the blank, the printer feeds none",
+            ));
+        }
         {
             let st = self.core.world.lock();
             if let Some(card) = &st.card {
@@ -627,7 +647,7 @@ impl Device for SimCardPrinter {
 impl CardPrinter for SimCardPrinter {
     fn capabilities(&self) -> CardPrinterCapabilities {
         CardPrinterCapabilities {
-            inline_encoder: true,
+            inline_encoder: !self.core.world.config().desk_encoder,
             dpi: 300,
             width_dots: FACE_WIDTH,
             height_dots: FACE_HEIGHT,

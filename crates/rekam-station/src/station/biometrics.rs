@@ -5,11 +5,14 @@
 //! fingers, irises and the signature, JPEG for the face. Standard ISO/IEC 19794 records and
 //! real quality measures replace this with `rekam-biometrics`.
 //!
-//! Simulated identities: a simulated scanner tags each finger with a `SimIdentity`. It is kept
-//! in the finger PNG as a `tEXt` chunk (`rekam-sim-identity`), and [`template_of`] reads it
-//! back as a `SimIdentity` chip template; comparing two such templates is the stand-in for a
-//! fingerprint matcher until the real one (minutiae, ISO/IEC 19794-2) lands. Samples from real
-//! scanners carry no such chunk and yield no template here.
+//! Fingerprint templates: [`template_of`] extracts the minutiae of a kept finger sample with
+//! `rekam-match` (MINDTCT, capped to the chip's byte budget) and writes them in the
+//! ISO/IEC 19794-2 compact card format; at activation [`compare`] scores the live finger image
+//! against the chip's template (BOZORTH3) and decides with `rekam_match::MatchThreshold::DEFAULT`
+//! (calibrated for a false match rate of 0.1 %).
+//!
+//! Simulated identities: a simulated scanner tags each finger with a `SimIdentity`, kept in the
+//! finger PNG as a `tEXt` chunk (`rekam-sim-identity`) for tests; matching does not use it.
 
 use std::io::Cursor;
 
@@ -323,7 +326,8 @@ pub(crate) fn encode_png_with(
     Ok(out)
 }
 
-/// The simulated identity stored in a finger PNG, if any.
+/// The simulated identity stored in a finger PNG, if any (tests read it back).
+#[cfg(test)]
 pub(crate) fn sim_identity_of(png_bytes: &[u8]) -> Option<SimIdentity> {
     let decoder = png::Decoder::new(Cursor::new(png_bytes));
     let reader = decoder.read_info().ok()?;
@@ -352,26 +356,35 @@ pub(crate) fn signature_record_of(png_bytes: &[u8]) -> Option<Vec<u8>> {
         .and_then(|text| hex::decode(text).ok())
 }
 
-/// The chip template of a stored finger sample (see the module doc).
+/// The chip template of a stored finger sample (see the module doc): its minutiae in the
+/// ISO/IEC 19794-2 compact card format, or `None` when the sample does not decode or holds too
+/// few minutiae.
 pub(crate) fn template_of(finger_iso: u8, png_bytes: &[u8]) -> Option<Template> {
-    let SimIdentity(id) = sim_identity_of(png_bytes)?;
+    let image = decode_gray(png_bytes)?;
+    let template = rekam_match::extract(&image, &rekam_match::ExtractOptions::default()).ok()?;
     Some(Template {
         finger: finger_iso,
-        format: TemplateFormat::SimIdentity,
-        data: id.to_be_bytes().to_vec(),
+        format: TemplateFormat::Iso19794_2Compact,
+        data: template.to_compact_card().ok()?,
     })
 }
 
-/// The comparison score a match needs (on the 0..100 scale of [`compare`]).
-pub(crate) const MATCH_THRESHOLD: u32 = 50;
+/// The comparison score a match needs (BOZORTH3 scale; see [`compare`]).
+pub(crate) const MATCH_THRESHOLD: u32 = rekam_match::MatchThreshold::DEFAULT.0;
 
-/// Compares a chip template with a live finger: `(matched, score 0..100)`.
-pub(crate) fn compare(template: &Template, live: Option<SimIdentity>) -> (bool, u32) {
+/// Compares a chip template with a live finger image: `(matched, BOZORTH3 score)`. A template
+/// in another format, or a live image without enough minutiae, scores 0. Takes tens of
+/// milliseconds: call it off the async runtime.
+pub(crate) fn compare(template: &Template, live: Option<&RawImage>) -> (bool, u32) {
     let score = match (template.format, live) {
-        (TemplateFormat::SimIdentity, Some(SimIdentity(id)))
-            if template.data == id.to_be_bytes() =>
-        {
-            100
+        (TemplateFormat::Iso19794_2Compact, Some(image)) => {
+            match (
+                rekam_match::Template::from_compact_card(&template.data),
+                rekam_match::extract(image, &rekam_match::ExtractOptions::default()),
+            ) {
+                (Ok(reference), Ok(probe)) => rekam_match::compare(&reference, &probe).0,
+                _ => 0,
+            }
         }
         _ => 0,
     };
@@ -471,16 +484,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identity_survives_png_and_becomes_a_template() {
+    fn identity_survives_png() {
         let img = RawImage::gray(4, 3, Some(500), vec![7; 12]).unwrap();
         let png = encode_png(&img, Some(SimIdentity(0xdead_beef))).unwrap();
         assert_eq!(sim_identity_of(&png), Some(SimIdentity(0xdead_beef)));
+        // Too small for minutiae: no template.
+        assert!(template_of(2, &png).is_none());
+    }
+
+    #[test]
+    fn finger_samples_become_card_templates_that_match_the_same_finger_only() {
+        use rekam_sim::synth::finger::{impression, ImpressionParams, MasterPrint};
+        let master = MasterPrint::cached(SimIdentity(0x7E57), rekam_hal::Finger::RightIndex);
+        let other = MasterPrint::cached(SimIdentity(0x07E5), rekam_hal::Finger::RightIndex);
+        let kept = impression(&master, &ImpressionParams::from_seed(1));
+        let png = encode_png(&kept, Some(SimIdentity(0x7E57))).unwrap();
         let t = template_of(2, &png).unwrap();
-        assert_eq!(compare(&t, Some(SimIdentity(0xdead_beef))), (true, 100));
-        assert_eq!(compare(&t, Some(SimIdentity(1))), (false, 0));
+        assert_eq!(t.format, TemplateFormat::Iso19794_2Compact);
+        assert!(t.data.len() <= 150 && t.data.len().is_multiple_of(3));
+        let live = impression(&master, &ImpressionParams::from_seed(2));
+        let (matched, score) = compare(&t, Some(&live));
+        assert!(matched, "genuine score {score}");
+        let impostor = impression(&other, &ImpressionParams::from_seed(2));
+        let (matched, score) = compare(&t, Some(&impostor));
+        assert!(!matched, "impostor score {score}");
         assert_eq!(compare(&t, None), (false, 0));
-        let plain = encode_png(&img, None).unwrap();
-        assert!(template_of(2, &plain).is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::biometrics;
 use super::{device_reason, sim_subject, AppendReq, Entry, Station, StationError, JOB_KIND};
+use crate::config::Arrangement;
 use crate::enrolment::{ItemKey, SessionState};
 use crate::error::{Reason, WorkflowError};
 use crate::ids::{JobId, OperatorId, ReceiptId, SessionId};
@@ -34,6 +35,10 @@ use crate::registry::Lease;
 const CHIP_PHOTO: &str = "image/jpeg";
 const CHIP_SIGNATURE: &str = "image/png";
 const CHIP_TEMPLATES: &str = "application/vnd.rekam.templates+json";
+/// How long a desk-encoder `Feed` waits for the operator to place a blank on the encoder.
+const DESK_PLACE_WAIT: Duration = Duration::from_secs(120);
+/// How often the desk encoder is asked whether a blank is there.
+const DESK_POLL: Duration = Duration::from_millis(250);
 /// Fingers whose templates go on the chip, in order of preference.
 const TEMPLATE_FINGERS: [Finger; 6] = [
     Finger::RightIndex,
@@ -584,6 +589,26 @@ impl Station {
                     receipt_id: None,
                 })
             }
+            NextAction::Feed if job.policy().arrangement == Arrangement::DeskEncoder => {
+                // The operator places a blank on the desk encoder (the step's prompt says
+                // so): wait until the encoder sees a chip that holds nothing yet.
+                let encoder =
+                    Leases::get(&mut leases.encoder, self, DeviceFamily::CardEncoder, holder)?;
+                let chip = encoder
+                    .call_with_timeout(DESK_PLACE_WAIT, |dev, ctl| match dev {
+                        AnyDevice::Encoder(e) => loop {
+                            if let Some(chip) = e.chip(ctl)? {
+                                if !chip.personalised && !chip.activated {
+                                    return Ok(chip);
+                                }
+                            }
+                            ctl.sleep(DESK_POLL)?;
+                        },
+                        _ => Err(wrong_family()),
+                    })
+                    .await?;
+                Ok(StepOutcome::ok_with_serial(chip.serial))
+            }
             NextAction::Feed => {
                 let printer =
                     Leases::get(&mut leases.printer, self, DeviceFamily::CardPrinter, holder)?;
@@ -698,9 +723,16 @@ impl Station {
             return_date: now.date().checked_add(time::Duration::days(1)),
             operator: job_operator(job).to_string(),
         };
+        let paper = self.inner.options.workflow.issuance.receipt_paper;
+        let options = ReceiptOptions {
+            paper: match paper {
+                crate::config::ReceiptPaper::A6 => rekam_card::render::receipt::Paper::A6,
+                crate::config::ReceiptPaper::A5 => rekam_card::render::receipt::Paper::A5,
+            },
+            ..ReceiptOptions::default()
+        };
         let image = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-            let img =
-                render_receipt(&receipt, &ReceiptOptions::default()).map_err(|e| e.to_string())?;
+            let img = render_receipt(&receipt, &options).map_err(|e| e.to_string())?;
             encode_png(&img).map_err(|e| e.to_string())
         })
         .await
@@ -714,7 +746,7 @@ impl Station {
                 height: 0,
                 bytes: image,
             },
-            media: "iso_a6_105x148mm".into(),
+            media: paper.media().into(),
         };
         let printer = Leases::get(
             &mut leases.documents,
@@ -755,6 +787,39 @@ impl Station {
             .map(|l| l.info().id.clone())
             .ok_or_else(|| StationError::Internal("no document printer lease".into()))?;
         Ok((rid, device))
+    }
+
+    /// The job's card face as the card printer receives it, as PNG (1016 x 648 RGB at 300 dpi),
+    /// rendered from the job's record, photo and signature (an audited read); nothing is
+    /// printed. A handed-over job's biometrics are wiped: refused with `StepOutOfOrder`.
+    pub async fn render_card(
+        &self,
+        id: &JobId,
+        actor: &Actor,
+    ) -> Result<(Vec<u8>, u32, u32), StationError> {
+        let job = self.job_entry(id)?.snapshot();
+        if job.state() == JobState::HandedOver {
+            return Err(WorkflowError::StepOutOfOrder {
+                subject: id.to_string(),
+                state: job.state().proto_name(),
+                message: "a handed-over card's biometrics are wiped: there is no face to render"
+                    .into(),
+            }
+            .into());
+        }
+        let face = self.card_face(&job, actor).await.map_err(|e| match e {
+            StepError::Device(d) if d.kind() == ErrorKind::InvalidInput => {
+                StationError::Render(d.message().to_owned())
+            }
+            StepError::Device(d) => StationError::Internal(d.message().to_owned()),
+            StepError::Failed(r) => StationError::Internal(r.as_str().to_owned()),
+        })?;
+        let (width, height) = (face.width, face.height);
+        let png = tokio::task::spawn_blocking(move || encode_png(&face))
+            .await
+            .map_err(StationError::internal)?
+            .map_err(|e| StationError::Render(e.to_string()))?;
+        Ok((png, width, height))
     }
 
     /// Activation: reads the templates back from the chip, compares live fingers until one
@@ -842,13 +907,21 @@ impl Station {
                     r = work => r?,
                     () = updates.closed() => return Err(StationError::Cancelled),
                 };
-                let live = capture
-                    .segments
-                    .as_ref()
-                    .and_then(|s| s.iter().find(|seg| seg.finger == finger))
-                    .and_then(|seg| seg.sim_identity);
                 let _ = updates.try_send(ActivationUpdate::Guidance(capture.guidance.clone()));
-                let (matched, score) = biometrics::compare(&template, live);
+                // The live finger: its segment, or the whole image from a scanner that does not
+                // segment a single finger. Extraction and comparison run off the runtime.
+                let live = match capture.segments {
+                    Some(segments) => segments
+                        .into_iter()
+                        .find(|seg| seg.finger == finger)
+                        .map(|seg| seg.image),
+                    None => Some(capture.image),
+                };
+                let chip = template.clone();
+                let (matched, score) =
+                    tokio::task::spawn_blocking(move || biometrics::compare(&chip, live.as_ref()))
+                        .await
+                        .map_err(StationError::internal)?;
                 let events =
                     job.decide_activation_attempt(matched, score, operator.clone(), self.now())?;
                 let detail = if matched { "matched" } else { "no match" };

@@ -326,6 +326,19 @@ impl IssuanceService for Issuance {
         msg.issued = u32::try_from(s.issued).unwrap_or(u32::MAX);
         Ok(Response::new(msg))
     }
+
+    async fn render_card(
+        &self,
+        req: Request<v1::RenderCardRequest>,
+    ) -> Result<Response<v1::RenderCardResponse>, Status> {
+        let caller = self.ctx.caller(&req);
+        caller.require(Role::Operator)?;
+        let id: JobId = parse_id("job_id", &req.get_ref().job_id)?;
+        // The face carries the NIK and the photo: the read is audited under the caller.
+        let actor = caller.actor(Role::Operator, "");
+        let (png, width, height) = check(self.ctx.station.render_card(&id, &actor).await)?;
+        Ok(Response::new(v1::RenderCardResponse { png, width, height }))
+    }
 }
 
 fn activation_event(u: ActivationUpdate) -> v1::ActivationEvent {

@@ -1,0 +1,157 @@
+//! Personalisation benchmark through a real pcscd and the vpcd virtual reader: APDUs sent and
+//! time to write and read back a full (8 KB) card, against the fewest APDUs the card's maximum
+//! APDU size allows. Prints a table. Needs root and the Debian packages `pcscd`,
+//! `vsmartcard-vpcd`, `util-linux`, `iproute2`.
+//!
+//! ```text
+//! cargo run --release -p rekam-dev-pcsc --example personalise_bench
+//! ```
+//!
+//! Minimum APDUs for a card taking commands of `C` data bytes and responses of `R`:
+//! write = CREATE DF + per file (CREATE FILE + ceil(len / C) UPDATE BINARY);
+//! read-back = SELECT AID + per file (SELECT + ceil(len / R) READ BINARY).
+//! The driver adds one SELECT MF per session (three more APDUs for the first card of a type,
+//! which reads EF.ATR/INFO).
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rekam_card::{
+    BloodType, CardProfile, CardRecord, ChipBiometrics, Citizenship, DocumentSigner,
+    IcaoOpenProfile, MaritalStatus, Nik, Religion, Sex, Template, TemplateFormat, ValidUntil,
+};
+use rekam_dev_pcsc::{PcscConfig, PcscEncoder};
+use rekam_hal::{CardEncoder, ChipFiles, Control, DeviceId, WritePermit};
+use rekam_vcard::{CardConfig, VirtualCard};
+use time::{Date, Month};
+
+fn record() -> CardRecord {
+    let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
+    CardRecord {
+        nik: Nik::parse("3508014512900001").unwrap(),
+        name: "Siti Nur'aini".into(),
+        place_of_birth: "Lumajang".into(),
+        date_of_birth: d(1990, Month::December, 5),
+        sex: Sex::Female,
+        blood_type: BloodType::A,
+        address: "Jl. Raya Senduro No. 12".into(),
+        rt_rw: "003/004".into(),
+        village: "Senduro".into(),
+        district: "Senduro".into(),
+        regency: "Kabupaten Lumajang".into(),
+        province: "Jawa Timur".into(),
+        religion: Religion::Islam,
+        marital_status: MaritalStatus::Kawin,
+        occupation: "Petani".into(),
+        citizenship: Citizenship::Wni,
+        valid_until: ValidUntil::Lifetime,
+        prr: true,
+        place_of_issue: "Lumajang".into(),
+        date_of_issue: d(2025, Month::March, 10),
+    }
+}
+
+/// The largest content that fits 8 KB: the portrait's JPEG quality goes down until it fits.
+fn full_card() -> ChipFiles {
+    let profile = IcaoOpenProfile::new(DocumentSigner::test_only(b"bench").unwrap());
+    let img = image::RgbImage::from_fn(240, 320, |x, y| {
+        image::Rgb([(x + y / 3) as u8, (y / 2) as u8, ((x * y) / 97 % 64) as u8])
+    });
+    for quality in (10..=95).rev().step_by(5) {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+            .encode_image(&img)
+            .unwrap();
+        let bio = ChipBiometrics {
+            face_jpeg: jpeg,
+            signature_png: [&b"\x89PNG\r\n\x1a\n"[..], &[5u8; 400][..]].concat(),
+            templates: [2u8, 7]
+                .iter()
+                .map(|f| Template {
+                    finger: *f,
+                    format: TemplateFormat::Iso19794_2Compact,
+                    data: (0..45u8)
+                        .flat_map(|i| [i * 5, i * 3, 0x40 | (i % 60)])
+                        .collect(),
+                })
+                .collect(),
+        };
+        if let Ok(c) = profile.build(&record(), &bio) {
+            return ChipFiles {
+                files: c.files.into_iter().map(|(f, b)| (f.0, b)).collect(),
+            };
+        }
+    }
+    panic!("no content fits 8 KB")
+}
+
+fn main() {
+    let _g = support::lock();
+    let pcscd = support::Pcscd::start();
+    let files = full_card();
+    let n = files.files.len() as u64;
+    println!(
+        "full card: {} files, {} bytes\n",
+        files.files.len(),
+        files.total_len()
+    );
+    println!("| card max APDU | APDUs first card | APDUs per card | minimum | over minimum | ms per card (write + read-back) |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for max_apdu in [261usize, 1024, 2048, 4096] {
+        let c = max_apdu - 9;
+        let r = max_apdu - 2;
+        let writes: u64 = files
+            .files
+            .values()
+            .map(|d| d.len().div_ceil(c) as u64)
+            .sum();
+        let reads: u64 = files
+            .files
+            .values()
+            .map(|d| d.len().div_ceil(r) as u64)
+            .sum();
+        let minimum = 1 + n + writes + 1 + n + reads;
+        let mut enc = PcscEncoder::open(
+            DeviceId::new("bench").unwrap(),
+            PcscConfig::lds1(Some(support::READER.into())),
+        );
+        let runs = 6;
+        let mut first = 0;
+        let mut steady = Vec::new();
+        let mut times = Vec::new();
+        for i in 0..runs {
+            let card = VirtualCard::new(CardConfig {
+                max_command_apdu: max_apdu,
+                max_response_apdu: max_apdu,
+                ..CardConfig::default()
+            });
+            let ins = pcscd.insert(&card);
+            let ctl = Control::with_timeout(Duration::from_secs(60));
+            enc.wait_for_card(true, &ctl).unwrap();
+            let start = Instant::now();
+            enc.write(&files, WritePermit::allow_irreversible_write(), &ctl)
+                .unwrap();
+            let took = start.elapsed();
+            let apdus = enc.last_stats().commands;
+            if i == 0 {
+                first = apdus;
+            } else {
+                steady.push(apdus);
+                times.push(took);
+            }
+            ins.remove().unwrap();
+            enc.wait_for_card(false, &ctl).unwrap();
+            // Let pcscd settle before the next card (see the test support).
+            std::thread::sleep(Duration::from_millis(2000));
+        }
+        let per_card = steady.iter().sum::<u64>() / steady.len() as u64;
+        let ms = times.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / times.len() as f64;
+        println!(
+            "| {max_apdu} | {first} | {per_card} | {minimum} | {:.1} % | {ms:.1} |",
+            (per_card as f64 / minimum as f64 - 1.0) * 100.0
+        );
+    }
+}

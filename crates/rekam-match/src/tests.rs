@@ -1,0 +1,184 @@
+//! Unit tests: conventions, the compact card round trip, caps and errors.
+
+use super::*;
+use proptest::prelude::*;
+use rekam_hal::{Finger, SimIdentity};
+use rekam_sim::synth::finger::{impression, ImpressionParams, MasterPrint};
+
+fn sim_image(id: u64, seed: u64) -> RawImage {
+    let master = MasterPrint::cached(SimIdentity(id), Finger::RightIndex);
+    impression(&master, &ImpressionParams::from_seed(seed))
+}
+
+fn template(points: &[(u16, u16, u8)]) -> Template {
+    Template {
+        minutiae: Redacted(
+            points
+                .iter()
+                .map(|&(x, y, angle)| Minutia {
+                    kind: MinutiaType::Other,
+                    x,
+                    y,
+                    angle,
+                    quality: Some(50),
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn nist_directions_turn_half_a_turn_into_iso() {
+    // NIST 0° (east, y up) is the ISO direction 180° = 128/256; NIST 90° (up on the image) is
+    // ISO 270° = 192, since both count counter-clockwise as seen on the image.
+    assert_eq!(iso_angle(0), 128);
+    assert_eq!(iso_angle(90), 192);
+    assert_eq!(iso_angle(180), 0);
+    assert_eq!(iso_angle(270), 64);
+    assert_eq!(iso_angle(359), 127);
+    for t in 0..360 {
+        let back = nist_theta(iso_angle(t));
+        let err = (back - t).rem_euclid(360).min((t - back).rem_euclid(360));
+        assert!(err <= 1, "{t} -> {back}");
+    }
+}
+
+#[test]
+fn card_units_and_pixels_round_trip() {
+    for u in 0..=300u16 {
+        assert_eq!(card_units(card_px(u)), u);
+    }
+    for x0 in 0..2000u16 {
+        assert!(card_units(x0 + MAX_CARD_SPAN_PX) - card_units(x0) <= 255);
+    }
+}
+
+#[test]
+fn compact_card_units_are_tenths_of_a_millimetre() {
+    // 197 px at 197 px/cm is 1 cm = 100 units; 1/256 turn 64 (90°) is 1/64 turn 16.
+    let mut pts = vec![(10u16, 20u16, 64u8), (207, 20, 0)];
+    for i in 0..8 {
+        pts.push((10 + i * 20, 120, 200));
+    }
+    let t = template(&pts);
+    let bytes = t.to_compact_card().unwrap();
+    assert_eq!(bytes.len(), 10 * CARD_MINUTIA_LEN);
+    // The first minutia sets the origin along both axes (smallest x and y).
+    assert_eq!(&bytes[..3], &[0, 0, 16]);
+    assert_eq!(&bytes[3..6], &[100, 0, 0]);
+    // 100 px down: (100*100+98)/197 = 51 units; angle 200/4 = 50.
+    assert_eq!(&bytes[6..9], &[0, 51, 50]);
+    let back = Template::from_compact_card(&bytes).unwrap();
+    assert_eq!(back.minutiae()[1].x, 197);
+    assert_eq!(back.minutiae()[1].angle, 0);
+    assert_eq!(back.minutiae()[0].angle, 64);
+    assert_eq!(back.to_compact_card().unwrap(), bytes);
+}
+
+#[test]
+fn card_rejects_short_and_malformed_templates() {
+    let t = template(&[(0, 0, 0); 9]);
+    let bytes = t.to_compact_card().unwrap();
+    assert_eq!(
+        Template::from_compact_card(&bytes).unwrap_err().kind(),
+        ErrorKind::PoorSample
+    );
+    assert_eq!(
+        Template::from_compact_card(&[1, 2]).unwrap_err().kind(),
+        ErrorKind::InvalidTemplate
+    );
+    // Type code 3 is reserved.
+    let mut bad = template(&[(0, 0, 0); 10]).to_compact_card().unwrap();
+    bad[2] = 0xC0;
+    assert!(matches!(
+        Template::from_compact_card(&bad),
+        Err(MatchError::Decode(_))
+    ));
+}
+
+#[test]
+fn options_cap_by_count_and_bytes() {
+    assert_eq!(ExtractOptions::default().cap().unwrap(), 50);
+    let o = ExtractOptions {
+        max_minutiae: 60,
+        byte_budget: 120,
+    };
+    assert_eq!(o.cap().unwrap(), 40);
+    let o = ExtractOptions {
+        max_minutiae: 60,
+        byte_budget: 29,
+    };
+    assert_eq!(o.cap().unwrap_err().kind(), ErrorKind::InvalidOptions);
+}
+
+#[test]
+fn extraction_keeps_the_most_reliable_that_fit_the_card() {
+    let img = sim_image(11, 1);
+    let all = {
+        let g = fprint_mindtct::GrayImage::new(&img.data, 500, 600, 500).unwrap();
+        fprint_mindtct::detect_minutiae(g)
+    };
+    assert!(all.len() > 24, "{} minutiae", all.len());
+    let opts = ExtractOptions {
+        max_minutiae: 40,
+        byte_budget: 72,
+    };
+    let t = extract(&img, &opts).unwrap();
+    assert_eq!(t.len(), 24);
+    let q: Vec<u8> = t.minutiae().iter().filter_map(|m| m.quality).collect();
+    assert_eq!(q.len(), 24);
+    assert!(q.windows(2).all(|w| w[0] >= w[1]), "most reliable first");
+    let spread = |f: fn(&Minutia) -> u16| {
+        let v: Vec<u16> = t.minutiae().iter().map(f).collect();
+        v.iter().max().unwrap() - v.iter().min().unwrap()
+    };
+    assert!(spread(|m| m.x) <= MAX_CARD_SPAN_PX && spread(|m| m.y) <= MAX_CARD_SPAN_PX);
+    let bytes = t.to_compact_card().unwrap();
+    assert_eq!(bytes.len(), 72);
+    // The card loses quality and precision but keeps the print: the card template matches the
+    // extracted one about as well as the extracted one matches itself.
+    let card = Template::from_compact_card(&bytes).unwrap();
+    assert_eq!(card.to_compact_card().unwrap(), bytes);
+    let own = compare(&t, &t);
+    let via_card = compare(&card, &t);
+    assert!(via_card.0 * 2 >= own.0, "{via_card:?} vs {own:?}");
+    assert!(MatchThreshold::DEFAULT.accepts(via_card));
+    // A different finger does not.
+    let other = extract(&sim_image(12, 1), &opts).unwrap();
+    assert!(!MatchThreshold::DEFAULT.accepts(compare(&card, &other)));
+}
+
+#[test]
+fn images_at_other_resolutions_or_sizes_are_refused() {
+    let mut img = sim_image(11, 2);
+    img.ppi = Some(1000);
+    let e = extract(&img, &ExtractOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidImage);
+    let tiny = RawImage::gray(10, 10, Some(500), vec![128; 100]).unwrap();
+    let e = extract(&tiny, &ExtractOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidImage);
+    let blank = RawImage::gray(500, 600, Some(500), vec![242; 300_000]).unwrap();
+    let e = extract(&blank, &ExtractOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PoorSample);
+}
+
+#[test]
+fn debug_hides_the_minutiae() {
+    let t = template(&[(123, 456, 78); 10]);
+    let s = format!("{t:?}");
+    assert!(!s.contains("123") && !s.contains("456"), "{s}");
+}
+
+proptest! {
+    #[test]
+    fn card_bytes_round_trip(raw in proptest::collection::vec((0u8..=255, 0u8..=255, 0u8..=2, 0u8..64), 10..60)) {
+        let bytes: Vec<u8> = raw.iter().flat_map(|&(x, y, k, a)| [x, y, k << 6 | a]).collect();
+        let t = Template::from_compact_card(&bytes).unwrap();
+        let again = t.to_compact_card().unwrap();
+        // Coordinates come back relative to the smallest x and y.
+        let x0 = raw.iter().map(|r| r.0).min().unwrap();
+        let y0 = raw.iter().map(|r| r.1).min().unwrap();
+        let expect: Vec<u8> = raw.iter().flat_map(|&(x, y, k, a)| [x - x0, y - y0, k << 6 | a]).collect();
+        prop_assert_eq!(again, expect);
+    }
+}

@@ -1,0 +1,297 @@
+//! The two encoder arrangements through the station facade, on simulated devices:
+//! `inline` (the printer feeds the blank to its own encoder) and `desk_encoder` (the operator
+//! places the blank on a desk encoder, then loads the encoded card into the printer). The
+//! job's prompts and waits follow the configured arrangement, and the card is printed only
+//! after its chip was written and verified, in both.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use rekam_card::render::receipt::Office;
+use rekam_card::{
+    BloodType, CardRecord, Citizenship, MaritalStatus, Nik, OpenProfileV0, Religion, Sex,
+    ValidUntil,
+};
+use rekam_hal::DeviceFamily;
+use rekam_sim::{Fault, FaultHandle, FaultKind, LifeCycle, SimConfig, SimWorld};
+use rekam_station::config::Arrangement;
+use rekam_station::enrolment::{ApplicationType, CaptureTarget, TargetOutcome};
+use rekam_station::ids::OperatorId;
+use rekam_station::issuance::{JobState, OperatorPrompt, Step};
+use rekam_station::registry::{Registry, Timeouts};
+use rekam_station::station::{
+    JobUpdate, OpenSessionCmd, StartJobCmd, Station, StationOptions, StepPhase,
+};
+use rekam_station::WorkflowConfig;
+use rekam_store::{Actor, ActorKind, Store};
+use tokio::sync::mpsc;
+
+const NIK: &str = "3508011203990001";
+
+struct Rig {
+    station: Station,
+    world: SimWorld,
+    faults: Vec<(DeviceFamily, FaultHandle)>,
+    _dir: tempfile::TempDir,
+}
+
+fn rig(arrangement: Arrangement) -> Rig {
+    let mut workflow = WorkflowConfig::default();
+    workflow.issuance.arrangement = arrangement;
+    let options = StationOptions {
+        workflow,
+        office: Office {
+            name: "Kecamatan Senduro".into(),
+            address: "Jl. Raya Senduro No. 97".into(),
+            region: "Kabupaten Lumajang".into(),
+            complaint_channels: vec!["LAPOR!".into()],
+        },
+        chip_photo_bytes: 4000,
+        utc_offset: time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+        checks: Default::default(),
+    };
+    let world = SimWorld::new(SimConfig {
+        desk_encoder: arrangement == Arrangement::DeskEncoder,
+        ..SimConfig::for_tests()
+    });
+    let registry = Registry::new(Timeouts::uniform(std::time::Duration::from_secs(10)));
+    let mut faults = Vec::new();
+    for family in DeviceFamily::ALL {
+        let (dev, handle) = rekam_sim::open(family, 0, &world);
+        registry.add(dev);
+        faults.push((family, handle));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let (station, _) =
+        Station::open(options, registry, store, Arc::new(OpenProfileV0::new())).unwrap();
+    Rig {
+        station,
+        world,
+        faults,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn fault(&self, family: DeviceFamily) -> &FaultHandle {
+        &self.faults.iter().find(|(f, _)| *f == family).unwrap().1
+    }
+}
+
+fn actor() -> Actor {
+    Actor::new(ActorKind::Operator, "op-1")
+}
+
+fn op() -> OperatorId {
+    "op-1".parse().unwrap()
+}
+
+fn record() -> CardRecord {
+    let date =
+        |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    CardRecord {
+        nik: Nik::parse(NIK).unwrap(),
+        name: "BUDI SANTOSO".into(),
+        place_of_birth: "LUMAJANG".into(),
+        date_of_birth: date(1999, 3, 12),
+        sex: Sex::Male,
+        blood_type: BloodType::O,
+        address: "JL. RAYA SENDURO NO. 12".into(),
+        rt_rw: "002/005".into(),
+        village: "SENDURO".into(),
+        district: "SENDURO".into(),
+        regency: "LUMAJANG".into(),
+        province: "JAWA TIMUR".into(),
+        religion: Religion::Islam,
+        marital_status: MaritalStatus::BelumKawin,
+        occupation: "PELAJAR/MAHASISWA".into(),
+        citizenship: Citizenship::Wni,
+        valid_until: ValidUntil::Lifetime,
+        prr: true,
+        place_of_issue: "LUMAJANG".into(),
+        date_of_issue: date(2026, 11, 21),
+    }
+}
+
+async fn enrol(station: &Station) -> rekam_station::SessionId {
+    let view = station
+        .open_session(
+            OpenSessionCmd {
+                nik: NIK.into(),
+                application_type: ApplicationType::Baru,
+                documents: vec!["KK_COPY".into()],
+                marital_status: MaritalStatus::BelumKawin,
+                previously_recorded: false,
+                operator: op(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    for target in CaptureTarget::ALL {
+        let (tx, mut rx) = mpsc::channel(256);
+        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let (outcome, _) = station
+            .capture(&view.id, target, op(), &actor(), tx)
+            .await
+            .unwrap();
+        drain.await.unwrap();
+        assert_eq!(outcome, Some(TargetOutcome::Accepted), "{target:?}");
+    }
+    station
+        .finalize_session(&view.id, op(), &actor())
+        .await
+        .unwrap();
+    view.id
+}
+
+/// Starts a job and returns its view and every update it streamed.
+async fn start(rig: &Rig) -> (rekam_station::JobView, Vec<JobUpdate>) {
+    let session = enrol(&rig.station).await;
+    let (tx, mut rx) = mpsc::channel(256);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(u) = rx.recv().await {
+            all.push(u);
+        }
+        all
+    });
+    let view = rig
+        .station
+        .start_job(
+            StartJobCmd {
+                record: record(),
+                session_id: Some(session),
+                on_file: None,
+                application_type: ApplicationType::Baru,
+                operator: op(),
+            },
+            &actor(),
+            tx,
+        )
+        .await
+        .unwrap();
+    (view, collect.await.unwrap())
+}
+
+fn started(updates: &[JobUpdate]) -> Vec<(Step, Option<OperatorPrompt>)> {
+    updates
+        .iter()
+        .filter(|u| u.phase == StepPhase::Started)
+        .map(|u| (u.step, u.prompt))
+        .collect()
+}
+
+fn position(updates: &[JobUpdate], step: Step, phase: StepPhase) -> usize {
+    updates
+        .iter()
+        .position(|u| u.step == step && u.phase == phase)
+        .unwrap_or_else(|| panic!("no {step} {phase:?}"))
+}
+
+async fn activate_and_hand_over(rig: &Rig, job: &rekam_station::JobView) {
+    let (tx, mut rx) = mpsc::channel(64);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let view = rig
+        .station
+        .activate(&job.id, op(), &actor(), tx)
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    assert_eq!(view.state, JobState::Activated);
+    let view = rig
+        .station
+        .hand_over(&job.id, true, op(), &actor())
+        .await
+        .unwrap();
+    assert_eq!(view.state, JobState::HandedOver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompts_and_waits_follow_the_arrangement_and_encoding_comes_first() {
+    for arrangement in [Arrangement::Inline, Arrangement::DeskEncoder] {
+        let rig = rig(arrangement);
+        let blanks = rig.world.blanks();
+        let (job, updates) = start(&rig).await;
+        assert_eq!(
+            job.state,
+            JobState::AwaitingActivation,
+            "{arrangement:?}: {job:?}"
+        );
+        assert_eq!(job.arrangement, arrangement);
+
+        let desk = arrangement == Arrangement::DeskEncoder;
+        let expected = vec![
+            (Step::CheckSupplies, None),
+            (
+                Step::Feed,
+                desk.then_some(OperatorPrompt::PlaceBlankOnEncoder),
+            ),
+            (Step::WriteChip, None),
+            (Step::VerifyChip, None),
+            (
+                Step::Print,
+                desk.then_some(OperatorPrompt::LoadCardIntoPrinter),
+            ),
+            (Step::Eject, None),
+        ];
+        assert_eq!(started(&updates), expected, "{arrangement:?}");
+        // Encode, then print: the chip is written and verified before printing starts.
+        let verified = position(&updates, Step::VerifyChip, StepPhase::Done);
+        assert!(position(&updates, Step::WriteChip, StepPhase::Done) < verified);
+        assert!(verified < position(&updates, Step::Print, StepPhase::Started));
+
+        // One blank used, whoever took it (the printer's feeder or the operator); the card
+        // is out, written and printed.
+        assert_eq!(rig.world.blanks(), blanks - 1);
+        let out = rig.world.ejected();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].life_cycle, LifeCycle::Personalised);
+        assert!(out[0].face.as_ref().unwrap().complete);
+        assert_eq!(job.card_serial.as_deref(), Some(out[0].serial.as_str()));
+
+        activate_and_hand_over(&rig, &job).await;
+        assert!(rig.world.ejected()[0].activated(), "{arrangement:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_chip_fault_asks_for_the_card_to_be_discarded_and_takes_a_new_blank() {
+    let rig = rig(Arrangement::DeskEncoder);
+    rig.fault(DeviceFamily::CardEncoder)
+        .inject(Fault::times(FaultKind::ChipWriteError, 1));
+    let (job, updates) = start(&rig).await;
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    assert_eq!(job.cards_spoiled, 1);
+    let starts = started(&updates);
+    assert!(
+        starts.contains(&(Step::RejectCard, Some(OperatorPrompt::DiscardCard))),
+        "{starts:?}"
+    );
+    // Two blanks placed on the desk, the first discarded, the second printed.
+    assert_eq!(
+        starts
+            .iter()
+            .filter(|s| **s == (Step::Feed, Some(OperatorPrompt::PlaceBlankOnEncoder)))
+            .count(),
+        2
+    );
+    assert_eq!(rig.world.rejected().len(), 1);
+    assert_eq!(rig.world.ejected().len(), 1);
+    assert_ne!(
+        rig.world.rejected()[0].serial,
+        rig.world.ejected()[0].serial
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_chip_fault_rejects_without_asking_the_operator() {
+    let rig = rig(Arrangement::Inline);
+    rig.fault(DeviceFamily::CardEncoder)
+        .inject(Fault::times(FaultKind::ChipWriteError, 1));
+    let (job, updates) = start(&rig).await;
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    assert!(started(&updates).contains(&(Step::RejectCard, None)));
+    assert_eq!(rig.world.rejected().len(), 1);
+}
