@@ -2,7 +2,7 @@
 //! `--json`), self-tests, the scripted demo enrolment and issuance, `session show` and
 //! `job show` on the ids the demo prints, and a blanks-empty fault that makes the demo's
 //! job defer with a pickup receipt.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Output;
 

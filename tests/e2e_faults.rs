@@ -2,7 +2,7 @@
 //! `rekamd`: what the caller sees (status code and reason, guidance, job steps and
 //! deferrals), that the device works again afterwards, and that a spoiled card is never
 //! counted as issued (`Supplies.issued` counts handovers only).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -828,80 +828,64 @@ async fn record_not_print_ready_defers_without_feeding_then_resumes_when_prr() {
 async fn inject_fault_refuses_unknown_devices_and_bad_faults() {
     let d = Daemon::start_default().await;
     let mut devices = d.devices().await;
-    let fault = |kind: v1::FaultKind| {
-        Some(v1::Fault {
-            kind: kind.into(),
-            count: 1,
-            finger: None,
-        })
-    };
-    let status = err(
-        devices
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: "sim:fingerprint:9".into(),
-                fault: fault(v1::FaultKind::Busy),
-            })
-            .await,
-        "InjectFault on a device that does not exist",
-    );
-    assert_status(&status, Code::NotFound, v1::ErrorReason::DeviceNotFound);
-    let status = err(
-        devices
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: "usb-aes3500:fingerprint:0".into(),
-                fault: fault(v1::FaultKind::Busy),
-            })
-            .await,
-        "InjectFault on a device that is not configured",
-    );
-    assert_status(&status, Code::NotFound, v1::ErrorReason::DeviceNotFound);
-    let status = err(
-        devices
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: "not a device id".into(),
-                fault: fault(v1::FaultKind::Busy),
-            })
-            .await,
-        "InjectFault with a malformed id",
-    );
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        v1::ErrorReason::InvalidArgument,
-    );
-    let status = err(
-        devices
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: dev::FINGERPRINT.into(),
-                fault: fault(v1::FaultKind::Unspecified),
-            })
-            .await,
-        "InjectFault with no kind",
-    );
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        v1::ErrorReason::InvalidArgument,
-    );
-    let status = err(
-        devices
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: dev::FINGERPRINT.into(),
-                fault: Some(v1::Fault {
-                    kind: 77,
-                    count: 1,
-                    finger: None,
-                }),
-            })
-            .await,
-        "InjectFault with an unknown kind",
-    );
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        v1::ErrorReason::InvalidArgument,
-    );
-    assert_eq!(metadata(&status, "field").as_deref(), Some("fault.kind"));
+    let busy = v1::FaultKind::Busy as i32;
+    let unspecified = v1::FaultKind::Unspecified as i32;
+    let cases = [
+        (
+            "sim:fingerprint:9",
+            busy,
+            "a device that does not exist",
+            Code::NotFound,
+            v1::ErrorReason::DeviceNotFound,
+        ),
+        (
+            "usb-aes3500:fingerprint:0",
+            busy,
+            "a device that is not configured",
+            Code::NotFound,
+            v1::ErrorReason::DeviceNotFound,
+        ),
+        (
+            "not a device id",
+            busy,
+            "a malformed id",
+            Code::InvalidArgument,
+            v1::ErrorReason::InvalidArgument,
+        ),
+        (
+            dev::FINGERPRINT,
+            unspecified,
+            "no kind",
+            Code::InvalidArgument,
+            v1::ErrorReason::InvalidArgument,
+        ),
+        (
+            dev::FINGERPRINT,
+            77,
+            "an unknown kind",
+            Code::InvalidArgument,
+            v1::ErrorReason::InvalidArgument,
+        ),
+    ];
+    for (device_id, kind, what, code, reason) in cases {
+        let status = err(
+            devices
+                .inject_fault(v1::InjectFaultRequest {
+                    device_id: device_id.into(),
+                    fault: Some(v1::Fault {
+                        kind,
+                        count: 1,
+                        finger: None,
+                    }),
+                })
+                .await,
+            &format!("InjectFault on {what}"),
+        );
+        assert_status(&status, code, reason);
+        if kind == 77 {
+            assert_eq!(metadata(&status, "field").as_deref(), Some("fault.kind"));
+        }
+    }
     let status = err(
         devices
             .clear_faults(v1::ClearFaultsRequest {

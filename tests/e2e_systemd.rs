@@ -1,7 +1,7 @@
 //! rekamd under systemd's notify protocol: `READY=1` once it serves, watchdog pings at the
 //! interval systemd asks for, `STOPPING=1` on SIGTERM. The test plays systemd: it binds the
 //! notify datagram socket and hands it over in `NOTIFY_SOCKET`, as `Type=notify` does.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};

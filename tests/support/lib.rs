@@ -14,6 +14,8 @@
 //! - Independent checks of the contract: [`nik`] and [`card_record`] (a record consistent
 //!   with its NIK, derived here from the digits), [`chain`] (the package hash chain as the
 //!   manifest documents it), [`assert_status`].
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 #![forbid(unsafe_code)]
 
 use std::fs::File;

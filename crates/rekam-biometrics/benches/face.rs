@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p rekam-biometrics --bench face`. The detector is single-threaded (rustface
 //! without rayon), so the figures are per core.
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rekam_biometrics::face::{assess, token_image, FaceThresholds, TokenOptions};

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p rekam-biometrics --bench iris`. Single-threaded, so the figures are per
 //! core; an enrolment assesses two eyes.
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rekam_biometrics::iris::{assess, segment, IrisThresholds};

@@ -3,7 +3,7 @@
 //! the score move monotonically with the degradation; the token crop puts the eyes where
 //! ISO/IEC 19794-5 says and fits the byte budget; bad input is a typed error.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rekam_biometrics::face::{
     assess, assess_encoded, decode, token::token_eyes, token_crop, token_image, EyeCentres,

@@ -22,108 +22,17 @@
 //! `scripts/oracles` builds the pinned virtual environment in `target/oracles-venv` (python3
 //! with venv and pip, and PyPI). When that is impossible this test fails and says what to
 //! install: it never skips. iris-iqm takes about 1-2 s per image.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::{run_oracle, spearman};
 
 use rekam_biometrics::iris::{assess, IrisQuality, IrisThresholds};
 use rekam_hal::{Eye, PixelFormat, RawImage, SimSubject};
 use rekam_sim::synth::eye_identity;
 use rekam_sim::synth::iris::{render_with_truth, IrisParams, IrisTruth, HEIGHT, WIDTH};
 use serde_json::Value;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Makes (or finds) the oracle venv and returns its python.
-fn oracle_python() -> PathBuf {
-    let root = workspace_root();
-    let out = Command::new("bash")
-        .arg(root.join("scripts/oracles"))
-        .current_dir(&root)
-        .output();
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => panic!(
-            "cannot run scripts/oracles ({e}): install bash and python3-venv \
-             (Debian: apt-get install python3-venv)"
-        ),
-    };
-    assert!(
-        out.status.success(),
-        "scripts/oracles could not build the oracle venv with iris-iqm (needs python3 with venv \
-         and pip, and network access to PyPI; Debian: apt-get install python3-venv):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = root.join(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(
-        path.exists(),
-        "scripts/oracles printed {path:?}, which does not exist"
-    );
-    path
-}
-
-fn run_oracle(paths: &[PathBuf]) -> Vec<Value> {
-    let python = oracle_python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/biqt_iris.py");
-    let mut child = Command::new(python)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for p in paths {
-        writeln!(stdin, "{}", p.display()).unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "biqt_iris.py failed: {err}");
-    eprintln!("{}", err.trim());
-    let v: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(v.len(), paths.len(), "one oracle answer per image");
-    v
-}
-
-/// Average ranks (ties share the mean rank).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            r[k] = (i + j) as f64 / 2.0;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -132,13 +41,6 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(0.0, f64::max)
-}
-
-#[test]
-fn spearman_helper_is_right() {
-    assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]) - 1.0).abs() < 1e-12);
-    assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
-    assert_eq!(ranks(&[5.0, 1.0, 5.0]), vec![1.5, 0.0, 1.5]);
 }
 
 type Degrade = (&'static str, fn(&mut IrisParams));
@@ -202,7 +104,10 @@ fn our_measures_agree_with_biqt_iris() {
         }
     }
     assert_eq!(paths.len(), 24);
-    let theirs = run_oracle(&paths);
+    let theirs: Vec<Value> = run_oracle("biqt_iris.py", &paths)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
 
     let (mut d_iris, mut d_pupil, mut d_centre, mut d_ratio) =

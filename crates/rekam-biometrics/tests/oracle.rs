@@ -1,6 +1,6 @@
-//! Our quality score against NFIQ 2 itself (the PyPI wheel `nbis-py==0.1.3`, run in a virtual
-//! environment under `target/`): Spearman rank correlation over simulated prints and degraded
-//! copies of them.
+//! Our quality score against NFIQ 2 itself (the PyPI wheel `nbis-py==0.1.3`, in the oracle
+//! venv that `scripts/oracles` makes under `target/`): Spearman rank correlation over
+//! simulated prints and degraded copies of them.
 //!
 //! The set: subjects 500-511 (none of them used to choose the ramps and weights, which were
 //! set on subjects 1000-1009), each as a clean flat impression and the four degradations of
@@ -8,13 +8,10 @@
 //!
 //! Needs `python3` with the `venv` module (Debian: `apt-get install python3-venv`) and PyPI.
 //! Missing either fails the test; it never skips.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use common::*;
@@ -34,111 +31,6 @@ use rekam_hal::Finger;
 /// in the features, not the weights. The guard keeps the figure from sliding unnoticed.
 const MIN_SPEARMAN: f64 = 0.6;
 
-const WHEEL: &str = "nbis-py==0.1.3";
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-/// The venv's python with nbis-py installed, made on first use.
-fn oracle_python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nfiq2-venv");
-    let python = venv.join("bin/python");
-    let ready = venv.join(".nbis-py-0.1.3");
-    if ready.exists() && python.exists() {
-        return python;
-    }
-    if let Err(e) = run(Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv))
-    {
-        panic!(
-            "cannot create the NFIQ 2 oracle's virtual environment: install python3 and its venv \
-             module (Debian: `apt-get install python3-venv`).\n{e}"
-        );
-    }
-    if let Err(e) = run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        WHEEL,
-    ])) {
-        panic!(
-            "cannot install {WHEEL} from PyPI into {}:\n{e}",
-            venv.display()
-        );
-    }
-    std::fs::write(&ready, WHEEL).unwrap();
-    python
-}
-
-fn nfiq2_scores(python: &Path, paths: &[PathBuf]) -> Vec<u8> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/nfiq2.py");
-    let mut child = Command::new(python)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for p in paths {
-        writeln!(stdin, "{}", p.display()).unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "nfiq2.py failed: {err}");
-    eprintln!("{}", err.trim());
-    let scores: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.trim().parse().unwrap())
-        .collect();
-    assert_eq!(scores.len(), paths.len(), "one NFIQ 2 score per image");
-    scores
-}
-
-/// Average ranks (ties share the mean rank).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            r[k] = (i + j) as f64 / 2.0;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
-
 #[test]
 fn spearman_helper_is_right() {
     assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]) - 1.0).abs() < 1e-12);
@@ -148,7 +40,6 @@ fn spearman_helper_is_right() {
 
 #[test]
 fn our_score_ranks_images_like_nfiq2() {
-    let python = oracle_python();
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     let mut ours = Vec::new();
@@ -168,9 +59,9 @@ fn our_score_ranks_images_like_nfiq2() {
         }
     }
     assert!(paths.len() >= 200);
-    let nfiq: Vec<f64> = nfiq2_scores(&python, &paths)
-        .into_iter()
-        .map(f64::from)
+    let nfiq: Vec<f64> = run_oracle("nfiq2.py", &paths)
+        .iter()
+        .map(|l| l.trim().parse().unwrap())
         .collect();
     let rho = spearman(&ours, &nfiq);
     let tiers: Vec<f64> = nfiq.iter().map(|&q| f64::from(u8::from(q > 0.0))).collect();

@@ -1,7 +1,7 @@
 //! Slap segmentation on rekam-sim's slaps: four fingers for 20 subjects at the centres the
 //! simulator drew them, a missing finger, thumbs, and the wrong hand from the simulated
 //! scanner's `WrongHand` fault.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

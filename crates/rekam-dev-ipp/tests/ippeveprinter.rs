@@ -5,7 +5,7 @@
 //! answer `server-error-busy` to the next one.
 //!
 //! Each test starts its own bus and printer (by pid, on a free port) and stops them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -12,7 +12,7 @@
 //! read-back = SELECT AID + per file (SELECT + ceil(len / R) READ BINARY).
 //! The driver adds one SELECT MF per session (three more APDUs for the first card of a type,
 //! which reads EF.ATR/INFO).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -5,6 +5,8 @@
 //! conversation (`capture.ioctl`) and the image it yields (`capture.png`). cargo must not run
 //! under umockdev's preload, so these tests run the already-built `rekam-usbfp` binary under
 //! `umockdev-run`. Without umockdev they fail, naming the Debian package.
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -92,6 +92,18 @@ impl DeviceId {
         Ok(DeviceId(s))
     }
 
+    /// The id of the `index`-th simulated device of `family`, `sim:FAMILY:N`: valid by
+    /// construction (the family's short name and a number are printable ASCII, at most 27
+    /// bytes in all), so it needs no error path.
+    ///
+    /// ```
+    /// use rekam_hal::{DeviceFamily, DeviceId};
+    /// assert_eq!(DeviceId::sim(DeviceFamily::CardPrinter, 2).as_str(), "sim:card-printer:2");
+    /// ```
+    pub fn sim(family: DeviceFamily, index: u32) -> Self {
+        DeviceId(format!("sim:{}:{index}", family.short_name()))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -333,6 +345,13 @@ mod tests {
         fn device_ids_reject_whitespace(prefix in "[a-z]{0,5}", suffix in "[a-z]{0,5}") {
             let with_space = format!("{prefix} {suffix}");
             prop_assert!(DeviceId::new(with_space).is_err());
+        }
+
+        #[test]
+        fn simulated_ids_pass_the_validation(family in 0..DeviceFamily::ALL.len(), index in any::<u32>()) {
+            let family = DeviceFamily::ALL[family];
+            let id = DeviceId::sim(family, index);
+            prop_assert_eq!(DeviceId::new(id.as_str()), Ok(id.clone()));
         }
     }
 }

@@ -2,6 +2,8 @@
 //! flat fingerprint and a 640x480 portrait in grey and in RGB.
 //!
 //! `cargo bench -p rekam-jp2 --bench encode`. The compressed sizes are printed once.
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 

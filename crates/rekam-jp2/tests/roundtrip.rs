@@ -2,7 +2,7 @@
 //! and against the independent pure-Rust decoder `hayro-jpeg2000`; container layout; typed errors
 //! on bad input; no panic on arbitrary bytes.
 
-#![allow(clippy::unwrap_used)] // test helpers parse our own output
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers parse our own output
 
 use proptest::prelude::*;
 use rekam_hal::{Finger, PixelFormat, RawImage, SimSubject};

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p rekam-match --bench match`. Targets: extraction under 50 ms, comparison
 //! under 5 ms.
+// Test support: a failed expectation here is a failed test, which is what panicking is for.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 

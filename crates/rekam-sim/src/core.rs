@@ -35,8 +35,7 @@ impl SimCore {
         world: &SimWorld,
         model: &str,
     ) -> (Self, FaultHandle) {
-        let id = DeviceId::new(format!("sim:{}:{index}", family.short_name()))
-            .unwrap_or_else(|e| unreachable!("sim device ids are valid: {e}"));
+        let id = DeviceId::sim(family, index);
         let info = DeviceInfo {
             id: id.clone(),
             family,

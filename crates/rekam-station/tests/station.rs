@@ -2,65 +2,19 @@
 //! the journal, faults on the card path, cancellation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use rekam_card::render::receipt::Office;
-use rekam_card::{
-    BloodType, CardRecord, Citizenship, MaritalStatus, Nik, OpenProfileV0, Religion, Sex,
-    ValidUntil,
-};
+use rekam_card::MaritalStatus;
 use rekam_hal::DeviceFamily;
-use rekam_sim::{Fault, FaultHandle, FaultKind, SimConfig, SimWorld};
-use rekam_station::enrolment::{ApplicationType, CaptureTarget, SessionState, TargetOutcome};
-use rekam_station::ids::OperatorId;
+use rekam_sim::{Fault, FaultKind, SimConfig, SimWorld};
+use rekam_station::enrolment::{ApplicationType, CaptureTarget, SessionState};
 use rekam_station::issuance::{DeferralReason, JobState};
-use rekam_station::registry::{Registry, Timeouts};
-use rekam_station::station::{OpenSessionCmd, StartJobCmd, Station, StationOptions};
-use rekam_station::WorkflowConfig;
-use rekam_store::{Actor, ActorKind, Store};
+use rekam_station::station::{OpenSessionCmd, StartJobCmd, Station};
 use tokio::sync::mpsc;
 
-const NIK: &str = "3508011203990001";
-
-struct Rig {
-    station: Station,
-    world: SimWorld,
-    faults: Vec<(DeviceFamily, FaultHandle)>,
-    _dir: tempfile::TempDir,
-}
-
-fn options() -> StationOptions {
-    StationOptions {
-        workflow: WorkflowConfig::default(),
-        office: Office {
-            name: "Kecamatan Senduro".into(),
-            address: "Jl. Raya Senduro No. 97".into(),
-            region: "Kabupaten Lumajang".into(),
-            complaint_channels: vec!["LAPOR!".into()],
-        },
-        chip_photo_bytes: 4000,
-        utc_offset: time::UtcOffset::from_hms(7, 0, 0).unwrap(),
-        checks: Default::default(),
-    }
-}
+mod rig;
+use rig::*;
 
 fn rig_in(dir: tempfile::TempDir, world: SimWorld) -> Rig {
-    let registry = Registry::new(Timeouts::uniform(std::time::Duration::from_secs(10)));
-    let mut faults = Vec::new();
-    for family in DeviceFamily::ALL {
-        let (dev, handle) = rekam_sim::open(family, 0, &world);
-        registry.add(dev);
-        faults.push((family, handle));
-    }
-    let store = Arc::new(Store::open(dir.path()).unwrap());
-    let (station, _) =
-        Station::open(options(), registry, store, Arc::new(OpenProfileV0::new())).unwrap();
-    Rig {
-        station,
-        world,
-        faults,
-        _dir: dir,
-    }
+    rig_with(dir, world, options())
 }
 
 fn rig() -> Rig {
@@ -68,79 +22,6 @@ fn rig() -> Rig {
         tempfile::tempdir().unwrap(),
         SimWorld::new(SimConfig::for_tests()),
     )
-}
-
-impl Rig {
-    fn fault(&self, family: DeviceFamily) -> &FaultHandle {
-        &self.faults.iter().find(|(f, _)| *f == family).unwrap().1
-    }
-}
-
-fn actor() -> Actor {
-    Actor::new(ActorKind::Operator, "op-1")
-}
-
-fn op() -> OperatorId {
-    "op-1".parse().unwrap()
-}
-
-fn record(prr: bool) -> CardRecord {
-    let date =
-        |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
-    CardRecord {
-        nik: Nik::parse(NIK).unwrap(),
-        name: "BUDI SANTOSO".into(),
-        place_of_birth: "LUMAJANG".into(),
-        date_of_birth: date(1999, 3, 12),
-        sex: Sex::Male,
-        blood_type: BloodType::O,
-        address: "JL. RAYA SENDURO NO. 12".into(),
-        rt_rw: "002/005".into(),
-        village: "SENDURO".into(),
-        district: "SENDURO".into(),
-        regency: "LUMAJANG".into(),
-        province: "JAWA TIMUR".into(),
-        religion: Religion::Islam,
-        marital_status: MaritalStatus::BelumKawin,
-        occupation: "PELAJAR/MAHASISWA".into(),
-        citizenship: Citizenship::Wni,
-        valid_until: ValidUntil::Lifetime,
-        prr,
-        place_of_issue: "LUMAJANG".into(),
-        date_of_issue: date(2026, 11, 21),
-    }
-}
-
-async fn enrol(station: &Station) -> rekam_station::SessionId {
-    let view = station
-        .open_session(
-            OpenSessionCmd {
-                nik: NIK.into(),
-                application_type: ApplicationType::Baru,
-                documents: vec!["KK_COPY".into()],
-                marital_status: MaritalStatus::BelumKawin,
-                previously_recorded: false,
-                operator: op(),
-            },
-            &actor(),
-        )
-        .await
-        .unwrap();
-    for target in CaptureTarget::ALL {
-        let (tx, mut rx) = mpsc::channel(256);
-        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let (outcome, _) = station
-            .capture(&view.id, target, op(), &actor(), tx)
-            .await
-            .unwrap();
-        drain.await.unwrap();
-        assert_eq!(outcome, Some(TargetOutcome::Accepted), "{target:?}");
-    }
-    station
-        .finalize_session(&view.id, op(), &actor())
-        .await
-        .unwrap();
-    view.id
 }
 
 async fn start(

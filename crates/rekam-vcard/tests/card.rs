@@ -1,6 +1,6 @@
 //! The virtual card driven by the real APDU engine (`rekam-apdu`) in process, and its vpcd
 //! link against a stand-in vpcd socket.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -796,69 +796,48 @@ mod tests {
             render_fault(view, kind, &mut buf).unwrap();
             String::from_utf8(buf).unwrap()
         };
-        let view = FaultView {
-            device_id: "sim:fingerprint:0".into(),
-            fault: "low-quality".into(),
-            count: Some(2),
-            finger: None,
+        let queued = |device: &str, fault: &str, count: u32, finger: Option<&str>| FaultView {
+            device_id: device.into(),
+            fault: fault.into(),
+            count: Some(count),
+            finger: finger.map(Into::into),
             cleared: None,
         };
-        assert_eq!(
-            render(&view, FaultArg::LowQuality),
-            "queued low-quality on sim:fingerprint:0 for the next 2 operations\n"
-        );
-        let view = FaultView {
-            device_id: "sim:card-printer:0".into(),
-            fault: "blanks-empty".into(),
-            count: Some(1),
-            finger: None,
-            cleared: None,
-        };
-        assert_eq!(
-            render(&view, FaultArg::BlanksEmpty),
-            "queued blanks-empty on sim:card-printer:0 until `rekamctl fault sim:card-printer:0 clear`\n"
-        );
-        let view = FaultView {
-            device_id: "sim:fingerprint:0".into(),
-            fault: "partial-slap".into(),
-            count: Some(0),
-            finger: Some("LEFT_RING".into()),
-            cleared: None,
-        };
-        assert_eq!(
-            render(&view, FaultArg::PartialSlap),
-            "queued partial-slap (missing finger: left ring) on sim:fingerprint:0 for every operation until cleared\n"
-        );
-        let view = FaultView {
-            device_id: "sim:card-printer:0".into(),
-            fault: "self-test-fail".into(),
-            count: Some(2),
-            finger: None,
-            cleared: None,
-        };
-        assert_eq!(
-            render(&view, FaultArg::SelfTestFail),
-            "queued self-test-fail on sim:card-printer:0 for the next 2 self-tests\n"
-        );
-        let view = FaultView {
-            device_id: "sim:iris:0".into(),
-            fault: "unplug".into(),
-            count: Some(1),
-            finger: None,
-            cleared: None,
-        };
-        assert_eq!(
-            render(&view, FaultArg::Unplug),
-            "queued unplug on sim:iris:0 until `rekamctl fault sim:iris:0 replug` (or clear)\n"
-        );
-        let view = FaultView {
-            fault: "replug".into(),
-            ..view
-        };
-        assert_eq!(
-            render(&view, FaultArg::Replug),
-            "queued replug on sim:iris:0 (it comes back now)\n"
-        );
+        let cases = [
+            (
+                queued("sim:fingerprint:0", "low-quality", 2, None),
+                FaultArg::LowQuality,
+                "queued low-quality on sim:fingerprint:0 for the next 2 operations\n",
+            ),
+            (
+                queued("sim:card-printer:0", "blanks-empty", 1, None),
+                FaultArg::BlanksEmpty,
+                "queued blanks-empty on sim:card-printer:0 until `rekamctl fault sim:card-printer:0 clear`\n",
+            ),
+            (
+                queued("sim:fingerprint:0", "partial-slap", 0, Some("LEFT_RING")),
+                FaultArg::PartialSlap,
+                "queued partial-slap (missing finger: left ring) on sim:fingerprint:0 for every operation until cleared\n",
+            ),
+            (
+                queued("sim:card-printer:0", "self-test-fail", 2, None),
+                FaultArg::SelfTestFail,
+                "queued self-test-fail on sim:card-printer:0 for the next 2 self-tests\n",
+            ),
+            (
+                queued("sim:iris:0", "unplug", 1, None),
+                FaultArg::Unplug,
+                "queued unplug on sim:iris:0 until `rekamctl fault sim:iris:0 replug` (or clear)\n",
+            ),
+            (
+                queued("sim:iris:0", "replug", 1, None),
+                FaultArg::Replug,
+                "queued replug on sim:iris:0 (it comes back now)\n",
+            ),
+        ];
+        for (view, kind, expected) in cases {
+            assert_eq!(render(&view, kind), expected);
+        }
         let view = FaultView {
             device_id: String::new(),
             fault: "clear".into(),

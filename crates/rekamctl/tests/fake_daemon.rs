@@ -2,7 +2,7 @@
 //! a Unix socket in a temporary directory. It checks the gRPC plumbing (requests sent, streams
 //! read to the end, statuses mapped to exit codes) before the real daemon exists; the lead's
 //! end-to-end tests run the same commands against `rekamd` itself.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,9 @@
 //! Shared test support: simulated prints, degradations, the NIST samples.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use rekam_hal::{Finger, PixelFormat, RawImage, SimSubject};
 use rekam_sim::synth::{finger, finger_identity};
@@ -213,4 +215,96 @@ pub fn save_png(img: &RawImage, path: &std::path::Path) {
         .unwrap()
         .save(path)
         .unwrap();
+}
+
+/// The python of the oracle venv (`scripts/oracles` makes it on first use: NFIQ 2, BIQT-Iris,
+/// the ISO 19794 reader). Fails, never skips, when it cannot be made.
+pub fn oracle_python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let out = match Command::new("bash")
+        .arg(root.join("scripts/oracles"))
+        .current_dir(&root)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!(
+            "cannot run scripts/oracles ({e}): install bash and python3-venv \
+             (Debian: apt-get install python3-venv)"
+        ),
+    };
+    assert!(
+        out.status.success(),
+        "scripts/oracles could not build the oracle venv (needs python3 with venv and pip, and \
+         network access to PyPI; Debian: apt-get install python3-venv):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = root.join(String::from_utf8(out.stdout).unwrap().trim());
+    assert!(
+        path.exists(),
+        "scripts/oracles printed {path:?}, which does not exist"
+    );
+    path
+}
+
+/// Runs the oracle script `tests/oracle/NAME` on `paths` (one per line on its standard
+/// input) and returns its output lines, one per image; its standard error (timings) is echoed.
+pub fn run_oracle(name: &str, paths: &[PathBuf]) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracle")
+        .join(name);
+    let mut child = Command::new(oracle_python())
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for p in paths {
+        writeln!(stdin, "{}", p.display()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{name} failed: {err}");
+    eprintln!("{}", err.trim());
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), paths.len(), "one {name} answer per image");
+    lines
+}
+
+/// Average ranks (ties share the mean rank).
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            r[k] = (i + j) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
 }

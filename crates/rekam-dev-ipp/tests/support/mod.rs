@@ -15,7 +15,7 @@
 //!   `IPP_MEDIA` to `<job-id>.media`, and succeeds.
 //!
 //! A missing program fails the test with the Debian package to install; nothing is skipped.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -17,7 +17,7 @@
 //!   test starting and stopping its own (by PID, SIGTERM then SIGKILL).
 //!
 //! A missing component makes the test fail with the Debian package to install.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

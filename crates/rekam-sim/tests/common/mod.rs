@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: typed device openers, a recording capture sink, an
 //! event recorder and a thread CPU clock.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
