@@ -240,7 +240,9 @@ proptest! {
     #[test]
     fn whatever_is_written_reads_back(
         sizes in proptest::collection::vec(1usize..3000, 1..5),
-        max_apdu in 16usize..3000,
+        // Every ISO/IEC 7816 card takes a short APDU (5 + 255 + 1 bytes); below that,
+        // CREATE FILE itself does not fit (see the next test).
+        max_apdu in 261usize..3000,
         seed in any::<u8>(),
     ) {
         let card = VirtualCard::new(CardConfig {
@@ -262,4 +264,18 @@ proptest! {
         }
         prop_assert_eq!(card.app(&AID).unwrap().files, files);
     }
+}
+
+#[test]
+fn a_card_too_small_for_create_file_is_a_typed_error() {
+    let card = VirtualCard::new(CardConfig {
+        max_command_apdu: 16,
+        max_response_apdu: 16,
+        ..CardConfig::default()
+    });
+    let mut ch = channel(&card);
+    let files = BTreeMap::from([(0x0101u16, vec![1u8, 2, 3])]);
+    let e = personalise(&mut ch, &files).unwrap_err();
+    assert!(matches!(e, rekam_apdu::ApduError::TooLarge(_)), "{e:?}");
+    assert_eq!(e.kind(), ApduErrorKind::InvalidInput);
 }
