@@ -258,6 +258,19 @@ pub enum GuidanceCode {
     KeepStill,
     /// No card is in the encoder or printer.
     CardNotPresent,
+    /// The mouth is open: close it (ISO/IEC 19794-5 neutral expression).
+    MouthOpen,
+    /// The head is turned or tilted: face the camera squarely.
+    HeadNotFrontal,
+    /// One side of the face is lit more than the other, or shadows fall on it.
+    UnevenLight,
+    /// The eyes look away from the camera (face or iris); `eye` names one eye when only one.
+    LookAtCamera,
+    /// The pupil is too small or too large for the iris: soften or brighten the room light.
+    PupilSize,
+    /// The same finger was captured twice (e.g. a finger of one slap again in another);
+    /// `finger` names the slot that holds the duplicate.
+    DuplicateFinger,
 }
 
 /// One piece of capture guidance, possibly about a particular finger or eye.

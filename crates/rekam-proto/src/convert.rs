@@ -143,6 +143,12 @@ impl From<hal::GuidanceCode> for v1::GuidanceCode {
             H::TooFar => Self::TooFar,
             H::KeepStill => Self::KeepStill,
             H::CardNotPresent => Self::CardNotPresent,
+            H::MouthOpen => Self::MouthOpen,
+            H::HeadNotFrontal => Self::HeadNotFrontal,
+            H::UnevenLight => Self::UnevenLight,
+            H::LookAtCamera => Self::LookAtCamera,
+            H::PupilSize => Self::PupilSize,
+            H::DuplicateFinger => Self::DuplicateFinger,
             _ => Self::Unspecified,
         }
     }
@@ -176,6 +182,12 @@ impl TryFrom<v1::GuidanceCode> for hal::GuidanceCode {
             P::TooFar => Self::TooFar,
             P::KeepStill => Self::KeepStill,
             P::CardNotPresent => Self::CardNotPresent,
+            P::MouthOpen => Self::MouthOpen,
+            P::HeadNotFrontal => Self::HeadNotFrontal,
+            P::UnevenLight => Self::UnevenLight,
+            P::LookAtCamera => Self::LookAtCamera,
+            P::PupilSize => Self::PupilSize,
+            P::DuplicateFinger => Self::DuplicateFinger,
         })
     }
 }
@@ -579,7 +591,7 @@ mod tests {
             assert_eq!(hal_name, proto_name);
             n += 1;
         }
-        assert_eq!(n, 22);
+        assert_eq!(n, 28);
     }
 
     #[test]

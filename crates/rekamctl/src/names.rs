@@ -182,6 +182,12 @@ pub fn guidance(g: &v1::Guidance) -> String {
         Ok(G::TooFar) => "come closer to the camera",
         Ok(G::KeepStill) => "hold still",
         Ok(G::CardNotPresent) => "no card in place",
+        Ok(G::MouthOpen) => "close the mouth",
+        Ok(G::HeadNotFrontal) => "face the camera squarely",
+        Ok(G::UnevenLight) => "light the face evenly",
+        Ok(G::LookAtCamera) => "look at the camera",
+        Ok(G::PupilSize) => "pupil too small or too large: adjust the room light",
+        Ok(G::DuplicateFinger) => "the same finger was captured twice",
         Ok(G::Unspecified) | Err(_) => "try again",
     };
     match (g.finger, g.eye) {
