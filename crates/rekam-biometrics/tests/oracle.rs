@@ -21,6 +21,13 @@ use rekam_hal::Finger;
 /// A regression floor, NOT the requirement: the biometrics issue requires 0.8, which is not
 /// met (the issue stays open until it is). Measured on the SFinGe-style prints: 0.66 on this
 /// set (it was 0.58 on the earlier procedural prints).
+/// NFIQ 2 does not agree with itself much better: the test also scores every image shifted
+/// right by one pixel (an imperceptible change) and prints Spearman(NFIQ 2, NFIQ 2 shifted):
+/// 0.81 on this set, 0.69 on the 24 calibration subjects. The requirement is thus about NFIQ 2's
+/// agreement with itself. Within its upper tier NFIQ 2's order on these
+/// prints is per-image scatter; on the same print with sensor noise 3 or 12 grey levels its
+/// scores correlate -0.10 across subjects, and a random forest on NFIQ 2's own 69 features,
+/// trained on other subjects, predicts that order at only 0.55.
 /// What limits it: NFIQ 2 sorts this set into two tiers, about 0 for the images it cannot
 /// assess (strong blur, faint or mostly masked prints) and 40-65 for all the others, where it
 /// hardly reacts to mild blur, contrast loss or noise and its order is per-image scatter. A
@@ -30,6 +37,28 @@ use rekam_hal::Finger;
 /// 408 images of other subjects (`scripts/calibrate-nfiq2`) reaches only 0.67, so the gap is
 /// in the features, not the weights. The guard keeps the figure from sliding unnoticed.
 const MIN_SPEARMAN: f64 = 0.6;
+
+/// `img` moved one pixel to the right, the first column repeated.
+fn shift_right(img: &rekam_hal::RawImage) -> rekam_hal::RawImage {
+    let mut out = img.clone();
+    let w = img.width as usize;
+    for (src, dst) in img.data.chunks(w).zip(out.data.chunks_mut(w)) {
+        dst[1..].copy_from_slice(&src[..w - 1]);
+    }
+    out
+}
+
+#[test]
+fn shift_moves_every_row_by_one_pixel() {
+    let img = rekam_hal::RawImage {
+        width: 3,
+        height: 2,
+        format: rekam_hal::PixelFormat::Gray8,
+        ppi: Some(500),
+        data: vec![1, 2, 3, 4, 5, 6],
+    };
+    assert_eq!(shift_right(&img).data, vec![1, 1, 2, 4, 4, 5]);
+}
 
 #[test]
 fn spearman_helper_is_right() {
@@ -42,6 +71,7 @@ fn spearman_helper_is_right() {
 fn our_score_ranks_images_like_nfiq2() {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
+    let mut shifted = Vec::new();
     let mut ours = Vec::new();
     let mut ours_ms = 0.0;
     for subject in 500..512u64 {
@@ -52,6 +82,9 @@ fn our_score_ranks_images_like_nfiq2() {
         for (i, img) in images.enumerate() {
             let path = dir.path().join(format!("s{subject}-{i:02}.png"));
             save_png(&img, &path);
+            let moved = dir.path().join(format!("s{subject}-{i:02}-shifted.png"));
+            save_png(&shift_right(&img), &moved);
+            shifted.push(moved);
             let t = Instant::now();
             ours.push(f64::from(assess(&img).unwrap().score));
             ours_ms += t.elapsed().as_secs_f64() * 1000.0;
@@ -63,7 +96,18 @@ fn our_score_ranks_images_like_nfiq2() {
         .iter()
         .map(|l| l.trim().parse().unwrap())
         .collect();
+    let nfiq_shifted: Vec<f64> = run_oracle("nfiq2.py", &shifted)
+        .iter()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
     let rho = spearman(&ours, &nfiq);
+    // NFIQ 2 against itself: the ceiling any other score can be expected to reach here.
+    let repeat = spearman(&nfiq_shifted, &nfiq);
+    eprintln!("NFIQ 2 repeatability (same images shifted by one pixel): Spearman {repeat:.3}");
+    assert!(
+        repeat < 0.999,
+        "NFIQ 2 scored the shifted images exactly like the originals: was the shift lost?"
+    );
     let tiers: Vec<f64> = nfiq.iter().map(|&q| f64::from(u8::from(q > 0.0))).collect();
     eprintln!(
         "two-tier ceiling (knows only which images NFIQ 2 fails on): {:.3}",
