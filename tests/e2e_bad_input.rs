@@ -784,3 +784,49 @@ async fn a_second_open_session_for_the_same_nik_is_refused() {
     let second = open_session(&d, &nik).await;
     assert_ne!(second.session_id, first.session_id);
 }
+
+/// `rekamd --check-config` on a file with a bad `[matching]` value: exit 64, and the error
+/// names the file, the line and the key. The same file with good values passes.
+#[test]
+fn bad_matching_config_is_refused_by_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |matching: &str| {
+        let path = dir.path().join("rekamd.toml");
+        let text = format!("{matching}\n[[devices]]\nselector = \"sim:fingerprint\"\n");
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(rekamd_bin())
+            .arg("--check-config")
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (matching, key) in [
+        (
+            "[matching]\ntemplate_fingers = [\"right_index\", \"right_index\"]",
+            "matching.template_fingers",
+        ),
+        (
+            "[matching]\ntemplate_fingers = [\"right_index\", \"left_pinky\"]",
+            "matching.template_fingers",
+        ),
+        ("[matching]\nthreshold = 0", "matching.threshold"),
+        ("[matching]\nmax_minutiae = 5", "matching.max_minutiae"),
+        (
+            "[matching]\ntemplate_bytes = 1000",
+            "matching.template_bytes",
+        ),
+    ] {
+        let (code, stderr) = check(matching);
+        assert_eq!(code, Some(64), "{matching}: {stderr}");
+        assert!(stderr.contains("rekamd.toml:2"), "{matching}: {stderr}");
+        assert!(stderr.contains(key), "{matching}: {stderr}");
+    }
+    let (code, stderr) =
+        check("[matching]\nthreshold = 80\ntemplate_fingers = [\"left_index\", \"right_index\"]");
+    assert_eq!(code, Some(0), "{stderr}");
+}

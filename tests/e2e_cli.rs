@@ -8,26 +8,6 @@ use std::process::Output;
 
 use rekam_e2e::*;
 
-/// Runs `rekamctl --socket <daemon socket> ARGS` (off the async runtime) and returns its
-/// output.
-async fn rekamctl(d: &Daemon, args: &[&str]) -> Output {
-    let bin = rekamctl_bin();
-    let socket = d.socket().to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&bin)
-            .arg("--socket")
-            .arg(&socket)
-            .args(&args)
-            .env_remove("REKAM_SOCKET")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()))
-    })
-    .await
-    .unwrap()
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -389,6 +389,50 @@ async fn wrong_hand_is_refused_with_guidance_then_accepted() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_hand_twice_is_found_by_comparing_prints_then_the_other_hand_is_accepted() {
+    let d = Daemon::start_default().await;
+    let session = open_session(&d, &nik(108)).await;
+    let sid = session.session_id.clone();
+    capture_ok(&d, &sid, T::LeftSlap).await;
+    // The scanner shows the left hand again, labelled as the right: only a comparison of
+    // the prints can tell.
+    inject(&d, dev::FINGERPRINT, v1::FaultKind::SameHandTwice, 1).await;
+    let s = capture(&d, &sid, T::RightSlap).await;
+    assert_eq!(capture_result(&s).outcome(), v1::ItemOutcome::Accepted);
+    let a = attempts(&s);
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert!(!a[0].accepted);
+    let codes = guidance_codes(&a[0]);
+    assert!(codes.contains(&v1::GuidanceCode::WrongHand), "{codes:?}");
+    let duplicates: Vec<v1::Finger> = a[0]
+        .guidance
+        .iter()
+        .filter(|g| g.code() == v1::GuidanceCode::DuplicateFinger)
+        .map(|g| g.finger())
+        .collect();
+    assert!(duplicates.len() >= 2, "{:?}", a[0].guidance);
+    for f in &duplicates {
+        assert!(
+            RIGHT_SLAP.contains(
+                &f.as_str_name()
+                    .trim_start_matches("FINGER_")
+                    .to_lowercase()
+                    .as_str()
+            ),
+            "a duplicate names the slot of the new slap: {f:?}"
+        );
+    }
+    assert!(a[1].accepted, "{:?}", a[1]);
+    let later = guidance_codes(&a[1]);
+    assert!(
+        !later.contains(&v1::GuidanceCode::DuplicateFinger)
+            && !later.contains(&v1::GuidanceCode::WrongHand),
+        "{later:?}"
+    );
+    complete_and_finalize(&d, &sid).await;
+}
+
 // ------------------------------------------------------------------------------------------
 // Card encoder and card printer
 

@@ -107,16 +107,55 @@ fn check_capture_stream(
     );
 }
 
+/// Decodes a JPEG 2000 file with hayro-jpeg2000, a pure-Rust decoder independent of the
+/// OpenJPEG that wrote it: width, height and 8-bit interleaved pixels.
+fn decode_jp2(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    use hayro_jpeg2000::{DecodeSettings, DecoderContext, Image};
+    let settings = DecodeSettings {
+        strict: true,
+        ..DecodeSettings::default()
+    };
+    let image = Image::new(bytes, &settings).expect("the record image is JPEG 2000");
+    assert!(!image.has_alpha());
+    let (w, h) = (image.width(), image.height());
+    let mut ctx = DecoderContext::default();
+    let decoded = image.decode(&mut ctx).expect("the record image decodes");
+    (w, h, decoded.data_u8())
+}
+
+/// A stored sample's pixels (PNG or JPEG), as the image crate decodes them.
+fn sample_pixels(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    match image::load_from_memory(bytes).expect("the sample decodes") {
+        image::DynamicImage::ImageLuma8(i) => (i.width(), i.height(), i.into_raw()),
+        image::DynamicImage::ImageRgb8(i) => (i.width(), i.height(), i.into_raw()),
+        other => panic!("unexpected sample pixels {:?}", other.color()),
+    }
+}
+
+/// The image format the daemon was configured to write in records (`[records] image_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordImages {
+    /// Lossless JPEG 2000, the default.
+    Jp2,
+    /// PNG.
+    Png,
+}
+
 /// Fetches every file of `package` with GetPackageEntry, checks its hash, and reads each
-/// record with the ISO/IEC 19794 readers: the image inside is the item's sample, the quality
-/// block carries the item's kept score.
+/// record with the ISO/IEC 19794 readers: the image inside is in the configured format (the
+/// standard's code for it; lossless JPEG 2000 as a JP2 file, decoded by hayro-jpeg2000, or
+/// PNG) and its pixels equal the item's sample pixel for pixel, and the quality block carries
+/// the item's kept score.
 async fn check_package_files(
     d: &Daemon,
     sid: &str,
     package: &v1::EnrolmentPackage,
     session: &v1::Session,
+    format: RecordImages,
 ) {
-    use rekam_iso19794::{face::FaceImageRecord, fir::FingerImageRecord, iris::IrisImageRecord};
+    use rekam_iso19794::face::{FaceImageDataType, FaceImageRecord};
+    use rekam_iso19794::fir::{FingerCompression, FingerImageRecord};
+    use rekam_iso19794::iris::{CompressionHistory, IrisImageFormat, IrisImageRecord};
     let mut client = d.enrolment().await;
     let mut sample_bytes = std::collections::HashMap::new();
     for e in &package.entries {
@@ -148,18 +187,55 @@ async fn check_package_files(
             .map(|i| i.best_score)
             .unwrap();
         let sample = &sample_bytes[&name];
-        let (image, quality) = match e.media_type.as_str() {
+        // (image, its width and height in the record header, quality, whether the record's
+        // code says the configured format)
+        let jp2 = format == RecordImages::Jp2;
+        let (image, dims, quality, code_ok) = match e.media_type.as_str() {
             "application/vnd.iso.19794-4.2011" => {
                 let r = FingerImageRecord::from_bytes(&got.content).unwrap();
-                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+                let i = &r.images[0];
+                (
+                    i.image.0.clone(),
+                    (i.width, i.height),
+                    i.quality[0].score,
+                    i.compression
+                        == if jp2 {
+                            FingerCompression::Jpeg2000Lossless
+                        } else {
+                            FingerCompression::Png
+                        },
+                )
             }
             "application/vnd.iso.19794-5.2011" => {
                 let r = FaceImageRecord::from_bytes(&got.content).unwrap();
-                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+                let i = &r.images[0];
+                (
+                    i.image.0.clone(),
+                    (i.width, i.height),
+                    i.quality[0].score,
+                    i.image_data_type
+                        == if jp2 {
+                            FaceImageDataType::Jpeg2000Lossless
+                        } else {
+                            FaceImageDataType::Png
+                        },
+                )
             }
             "application/vnd.iso.19794-6.2011" => {
                 let r = IrisImageRecord::from_bytes(&got.content).unwrap();
-                (r.images[0].image.0.clone(), r.images[0].quality[0].score)
+                let i = &r.images[0];
+                (
+                    i.image.0.clone(),
+                    (i.width, i.height),
+                    i.quality[0].score,
+                    i.image_format
+                        == if jp2 {
+                            IrisImageFormat::Jpeg2000
+                        } else {
+                            IrisImageFormat::MonoPng
+                        }
+                        && i.compression_history == CompressionHistory::LosslessOrNone,
+                )
             }
             "application/vnd.iso.19794-7.2014" => {
                 // The signature's time series: pen samples, not an image.
@@ -172,7 +248,39 @@ async fn check_package_files(
             }
             other => panic!("unexpected record type {other} for {name}"),
         };
-        assert_eq!(&image, sample, "the {name} record carries its sample");
+        assert!(code_ok, "the {name} record's image code says {format:?}");
+        let (w, h, record_pixels) = match format {
+            RecordImages::Jp2 => {
+                assert_eq!(
+                    &image[4..8],
+                    b"jP  ",
+                    "the {name} record image is a JP2 file"
+                );
+                decode_jp2(&image)
+            }
+            RecordImages::Png => {
+                assert!(
+                    image.starts_with(b"\x89PNG"),
+                    "the {name} record image is a PNG"
+                );
+                sample_pixels(&image)
+            }
+        };
+        let (sw, sh, want) = sample_pixels(sample);
+        assert_eq!(
+            (w, h),
+            (sw, sh),
+            "the {name} record image has the sample's size"
+        );
+        assert_eq!(
+            (u32::from(dims.0), u32::from(dims.1)),
+            (w, h),
+            "the {name} record header gives the image's size"
+        );
+        assert!(
+            record_pixels == want,
+            "the {name} record image equals its sample pixel for pixel"
+        );
         assert_eq!(
             u32::from(quality),
             score,
@@ -314,7 +422,7 @@ async fn baru_enrolment_and_issuance_end_to_end() {
     names.dedup();
     assert_eq!(names.len(), 14, "every item appears once: {names:?}");
     // SIAK collects every file; each record reads back with its sample and the item's score.
-    check_package_files(&d, &sid, &package, &session).await;
+    check_package_files(&d, &sid, &package, &session, RecordImages::Jp2).await;
     let (root, links) = chain(&sid, &package.entries);
     for (e, link) in package.entries.iter().zip(&links) {
         assert_eq!(
@@ -491,6 +599,32 @@ async fn baru_enrolment_and_issuance_end_to_end() {
         "card serial is upper-case hex: {:?}",
         job.card_serial
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_carry_png_images_when_configured() {
+    let d = Daemon::start(DaemonOptions {
+        extra_toml: "[records]\nimage_format = \"png\"\n".into(),
+        ..DaemonOptions::default()
+    })
+    .await;
+    let session = open_session(&d, &nik(2)).await;
+    let sid = session.session_id.clone();
+    for target in TARGETS {
+        capture(&d, &sid, target).await;
+    }
+    let done = finalize(&d, &sid).await;
+    let package = done.package.clone().unwrap();
+    let session = get_session(&d, &sid).await;
+    assert_eq!(
+        package
+            .entries
+            .iter()
+            .filter(|e| e.kind() == v1::PackageEntryKind::Record)
+            .count(),
+        14
+    );
+    check_package_files(&d, &sid, &package, &session, RecordImages::Png).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

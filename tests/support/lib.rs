@@ -113,6 +113,26 @@ pub fn rekamd_bin() -> PathBuf {
     bin_dir().join("rekamd")
 }
 
+/// Runs `rekamctl --socket <daemon socket> ARGS` (off the async runtime, no colour, no
+/// inherited `REKAM_SOCKET`) and returns its output.
+pub async fn rekamctl(d: &Daemon, args: &[&str]) -> std::process::Output {
+    let bin = rekamctl_bin();
+    let socket = d.socket().to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(&bin)
+            .arg("--socket")
+            .arg(&socket)
+            .args(&args)
+            .env_remove("REKAM_SOCKET")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("rekamctl thread: {e}"))
+}
+
 /// The `rekamctl` binary; fails the test when it was not built.
 pub fn rekamctl_bin() -> PathBuf {
     let path = bin_dir().join("rekamctl");

@@ -78,6 +78,35 @@ impl<T: Transport> CardChannel<T> {
         }
     }
 
+    /// SELECT a file by its path from the MF (`00 A4 08 04`; the path leaves out `3F00`) and
+    /// return its FCP. One command whatever the current file, where SELECT MF then SELECT
+    /// by identifier takes two; the file's parent becomes the current DF.
+    pub fn select_path(&mut self, path: &[u16], ctl: &Control) -> Result<Fcp, ApduError> {
+        const OP: &str = "SELECT PATH";
+        let data: Vec<u8> = path.iter().flat_map(|f| f.to_be_bytes()).collect();
+        let cmd = Command::new(0x00, 0xA4, 0x08, 0x04)
+            .with_data(data)
+            .with_le(256);
+        let r = self.transmit(OP, &cmd, ctl)?;
+        match r.sw.status() {
+            CardStatus::Ok | CardStatus::FileDeactivated => parse_fcp(OP, &r.data),
+            _ => Err(ApduError::status(OP, r.sw)),
+        }
+    }
+
+    /// [`Self::select_path`]; `None` when the card answers `6A82`.
+    pub fn try_select_path(
+        &mut self,
+        path: &[u16],
+        ctl: &Control,
+    ) -> Result<Option<Fcp>, ApduError> {
+        match self.select_path(path, ctl) {
+            Ok(fcp) => Ok(Some(fcp)),
+            Err(e) if e.card_status() == Some(CardStatus::FileNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// SELECT a file by identifier; `None` when the card answers `6A82`.
     pub fn try_select_fid(&mut self, fid: u16, ctl: &Control) -> Result<Option<Fcp>, ApduError> {
         match self.select_fid(fid, ctl) {
@@ -182,17 +211,18 @@ impl<T: Transport> CardChannel<T> {
 
     /// Reads what the card announces in EF.ATR/INFO: the extended length information
     /// (`7F66`). `None` when the card has no EF.ATR/INFO or no such DO (short APDUs only).
-    /// Leaves the MF selected.
+    /// Leaves the MF the current DF, whatever was current before. Two commands when the
+    /// card has the file (SELECT by path from the MF, READ BINARY), two when it has not
+    /// (the failed SELECT, SELECT MF).
     pub fn read_card_limits(&mut self, ctl: &Control) -> Result<Option<Limits>, ApduError> {
         const OP: &str = "EF.ATR/INFO";
-        self.select_mf(ctl)?;
-        let Some(fcp) = self.try_select_fid(EF_ATR_INFO, ctl)? else {
+        let Some(fcp) = self.try_select_path(&[EF_ATR_INFO], ctl)? else {
             self.select_mf(ctl)?;
             return Ok(None);
         };
         let size = fcp.size.map_or(256, |s| s as usize).min(1024);
+        // EF.ATR/INFO is the current file now, and its parent, the MF, the current DF.
         let bytes = self.read_binary(0, size, ctl)?;
-        self.select_mf(ctl)?;
         let malformed = |reason| ApduError::Malformed { op: OP, reason };
         let Some(info) =
             tlv::find(&bytes, TAG_EXTENDED_LENGTH_INFO).map_err(|_| malformed("not BER-TLV"))?
@@ -394,13 +424,11 @@ mod tests {
         let info = "7F660802020F0002020F00";
         let fcp = Fcp::ef(EF_ATR_INFO, 11);
         let t = ScriptedTransport::new()
-            .expect("00A4000C023F00", "9000")
             .expect(
-                "00A4000402 2F01 00",
+                "00A4080402 2F01 00",
                 &format!("{}9000", hex(&fcp.to_bytes())),
             )
-            .expect("00B000000B", &format!("{info}9000"))
-            .expect("00A4000C023F00", "9000");
+            .expect("00B000000B", &format!("{info}9000"));
         let mut ch = CardChannel::new(t, Limits::SHORT);
         let limits = ch.read_card_limits(&ctl()).unwrap().unwrap();
         assert_eq!(limits.max_command_data, 3840 - 9);
@@ -408,10 +436,10 @@ mod tests {
         ch.transport_mut().done();
 
         let t = ScriptedTransport::new()
-            .expect("00A4000C023F00", "9000")
-            .expect("00A40004022F0100", "6A82")
+            .expect("00A40804022F0100", "6A82")
             .expect("00A4000C023F00", "9000");
         let mut ch = CardChannel::new(t, Limits::SHORT);
         assert_eq!(ch.read_card_limits(&ctl()).unwrap(), None);
+        ch.transport_mut().done();
     }
 }

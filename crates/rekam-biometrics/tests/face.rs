@@ -118,7 +118,7 @@ fn an_open_mouth_fails() {
         "mouth open",
         |p| p.mouth_open = 1.0,
         Measure::MouthOpen,
-        GuidanceCode::PoorQuality,
+        GuidanceCode::MouthOpen,
     );
 }
 
@@ -160,7 +160,7 @@ fn tilted_head_fails() {
         "roll",
         |p| p.roll_deg = 15.0,
         Measure::Roll,
-        GuidanceCode::FaceNotCentred,
+        GuidanceCode::HeadNotFrontal,
     );
 }
 
@@ -192,13 +192,13 @@ fn side_light_fails_illumination_uniformity() {
         "side shadow",
         |p| p.lighting.side_shadow = 0.5,
         Measure::IlluminationUniformity,
-        GuidanceCode::PoorQuality,
+        GuidanceCode::UnevenLight,
     );
     expect_failure(
         "side light",
         |p| p.lighting.azimuth_deg = 75.0,
         Measure::IlluminationUniformity,
-        GuidanceCode::PoorQuality,
+        GuidanceCode::UnevenLight,
     );
 }
 

@@ -311,20 +311,39 @@ fn the_simulated_cameras_poor_captures_fail() {
 fn feedback_maps_to_station_guidance() {
     let base = IrisParams::natural(SimIdentity(5), 5);
     type Case = (fn(&mut IrisParams), GuidanceCode);
-    let cases: [Case; 3] = [
+    let cases: [Case; 8] = [
         (|p| p.upper_lid = 0.3, GuidanceCode::IrisOccluded),
         (|p| p.blur = 3.0, GuidanceCode::OutOfFocus),
         (|p| p.iris_radius = 80.0, GuidanceCode::TooFar),
+        // Off-axis gaze past the 15° limit, either way.
+        (|p| p.gaze_deg = (20.0, 0.0), GuidanceCode::LookAtCamera),
+        (|p| p.gaze_deg = (-22.0, 0.0), GuidanceCode::LookAtCamera),
+        // A constricted (bright room) and a dilated (dark room) pupil, outside 20-70 %.
+        (|p| p.pupil_ratio = 0.12, GuidanceCode::PupilSize),
+        (|p| p.pupil_ratio = 0.15, GuidanceCode::PupilSize),
+        (|p| p.pupil_ratio = 0.78, GuidanceCode::PupilSize),
     ];
     for (set, code) in cases {
-        let mut p = base.clone();
-        set(&mut p);
-        let (q, _) = quality(&p);
-        assert!(
-            q.guidance().contains(&code),
-            "{code:?} not in {:?}",
-            q.guidance()
-        );
+        for s in [5u64, 1, 9] {
+            let mut p = IrisParams::natural(SimIdentity(s), s);
+            set(&mut p);
+            let (q, _) = quality(&p);
+            assert!(
+                q.guidance().contains(&code),
+                "eye {s}: {code:?} not in {:?} ({:?})",
+                q.guidance(),
+                q.feedback
+            );
+            // Gaze and pupil size have their own codes now: no catch-all beside them.
+            if matches!(code, GuidanceCode::LookAtCamera | GuidanceCode::PupilSize) {
+                assert!(
+                    !q.guidance().contains(&GuidanceCode::PoorQuality),
+                    "eye {s}: {code:?} case also says PoorQuality: {:?} ({:?})",
+                    q.guidance(),
+                    q.feedback
+                );
+            }
+        }
     }
     let (q, _) = quality(&base);
     assert!(q.guidance().is_empty());

@@ -209,11 +209,16 @@ impl PcscEncoder {
 
     /// Connects to the card exclusively, opens a transaction and runs `f` on a channel set to
     /// the card's limits. `Ok(None)` when there is no card and `no_card_ok`.
+    ///
+    /// `f` is told whether the MF is known to be the current DF: true when this session read
+    /// the card's limits (which leaves the MF current), false when they came from the cache
+    /// (nothing was sent, and the card's current file is whatever it was at connect). Only
+    /// CREATE of the application DF needs the MF current; selections by DF name do not.
     fn session<T>(
         &mut self,
         ctl: &Control,
         no_card_ok: bool,
-        f: impl FnOnce(&mut CardChannel<PcscTransport<'_>>, &Control) -> Result<T, ApduError>,
+        f: impl FnOnce(&mut CardChannel<PcscTransport<'_>>, &Control, bool) -> Result<T, ApduError>,
     ) -> Result<Option<T>> {
         let (ctx, reader) = self.reader(ctl)?;
         let mut card = match ctx.connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
@@ -237,19 +242,18 @@ impl PcscEncoder {
         let atr = tx.status2_owned().ok().map(|s| s.atr().to_vec());
         let cached = atr.as_ref().and_then(|a| self.limits_cache.get(a)).copied();
         let result = (|| {
-            let limits = match cached {
-                Some(limits) => {
-                    ch.select_mf(ctl)?;
-                    limits
-                }
-                // Reading the limits ends with the MF selected.
-                None => ch
-                    .read_card_limits(ctl)?
-                    .unwrap_or(Limits::SHORT)
-                    .min(reader_limits),
+            let (limits, mf_current) = match cached {
+                Some(limits) => (limits, false),
+                // Reading the limits leaves the MF the current DF.
+                None => (
+                    ch.read_card_limits(ctl)?
+                        .unwrap_or(Limits::SHORT)
+                        .min(reader_limits),
+                    true,
+                ),
             };
             ch.set_limits(limits);
-            f(&mut ch, ctl).map(|v| (v, limits))
+            f(&mut ch, ctl, mf_current).map(|v| (v, limits))
         })();
         let result = result.map(|(v, limits)| {
             if let Some(atr) = atr {
@@ -360,12 +364,13 @@ impl PcscEncoder {
     }
 }
 
+/// The application DF by name (from any current file: selection by DF name does not depend
+/// on it); `None` when the card has no such application.
 fn select_app(
     ch: &mut CardChannel<PcscTransport<'_>>,
     aid: &[u8],
     ctl: &Control,
 ) -> Result<Option<Fcp>, ApduError> {
-    ch.select_mf(ctl)?;
     match ch.select_aid(aid, ctl) {
         Ok(fcp) => Ok(Some(fcp)),
         Err(e) if e.card_status() == Some(CardStatus::FileNotFound) => Ok(None),
@@ -476,7 +481,7 @@ impl CardEncoder for PcscEncoder {
     fn chip(&mut self, ctl: &Control) -> Result<Option<ChipInfo>> {
         let aid = self.cfg.aid.clone();
         let capacity = self.cfg.capacity;
-        self.session(ctl, true, |ch, ctl| {
+        self.session(ctl, true, |ch, ctl, _| {
             let serial = match ch.get_uid(ctl) {
                 Ok(uid) => uid.iter().map(|b| format!("{b:02X}")).collect(),
                 Err(e) if e.card_status().is_some() => "unknown".to_owned(),
@@ -510,15 +515,19 @@ impl CardEncoder for PcscEncoder {
         let (aid, df_fid) = (self.cfg.aid.clone(), self.cfg.df_fid);
         let files = files.clone();
         let started = Instant::now();
-        self.session(ctl, false, |ch, ctl| {
-            // The session starts at the MF. A chip that already holds the application answers
+        self.session(ctl, false, |ch, ctl, mf_current| {
+            // The application DF is created in the MF: select it unless reading the card's
+            // limits just left it current. A chip that already holds the application answers
             // 6A89/6A8A here: already personalised. Each CREATE FILE makes the new EF current,
-            // and the next one goes to the same DF (the current EF's parent): no SELECT between.
+            // and the next one goes to the same DF (the current EF's parent): no SELECT between,
+            // and none before the read-back either (the application DF is still current).
+            if !mf_current {
+                ch.select_mf(ctl)?;
+            }
             ch.create_file(&Fcp::df(df_fid, &aid), ctl)?;
             for (fid, data) in &files.files {
                 ch.write_ef(*fid, data, ctl)?;
             }
-            ch.select_aid(&aid, ctl)?;
             for (fid, data) in &files.files {
                 ch.verify_ef(*fid, data, ctl)?;
             }
@@ -536,7 +545,7 @@ impl CardEncoder for PcscEncoder {
 
     fn read(&mut self, ctl: &Control) -> Result<ChipFiles> {
         let (aid, fids) = (self.cfg.aid.clone(), self.cfg.files.clone());
-        let files = self.session(ctl, false, |ch, ctl| {
+        let files = self.session(ctl, false, |ch, ctl, _| {
             let mut out = ChipFiles::default();
             if select_app(ch, &aid, ctl)?.is_none() {
                 return Ok(out);
@@ -553,7 +562,7 @@ impl CardEncoder for PcscEncoder {
 
     fn activate(&mut self, ctl: &Control) -> Result<()> {
         let aid = self.cfg.aid.clone();
-        self.session(ctl, false, |ch, ctl| {
+        self.session(ctl, false, |ch, ctl, _| {
             let fcp = select_app(ch, &aid, ctl)?
                 .ok_or_else(|| ApduError::status("SELECT AID", rekam_apdu::StatusWord(0x6A82)))?;
             if fcp.life_cycle == Some(LifeCycle::Activated) {

@@ -435,6 +435,29 @@ mod tests {
     }
 
     #[test]
+    fn every_model_is_named_in_the_readme_and_the_udev_rules() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let rules = std::fs::read_to_string(root.join("udev/60-rekam.rules")).unwrap();
+        // Both wrap lines: compare with whitespace and comment marks folded.
+        let fold = |t: &str| {
+            t.split_whitespace()
+                .filter(|w| *w != "#")
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (readme, rules) = (fold(&readme), fold(&rules));
+        for m in MODELS {
+            let short = m.name.split(" (").next().unwrap();
+            assert!(readme.contains(short), "README.md does not name {short}");
+            assert!(
+                rules.contains(short),
+                "60-rekam.rules does not name {short}"
+            );
+        }
+    }
+
+    #[test]
     fn every_packet_type_decodes() {
         assert_eq!(parse(&encode_pressure(1023)), Some(Packet::Pressure(1023)));
         assert_eq!(parse(&encode_pressure(300)), Some(Packet::Pressure(300)));

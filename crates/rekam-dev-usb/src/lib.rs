@@ -11,6 +11,8 @@
 //! - [`nb1010`]: the sensor's protocol (finger detection, capture, image assembly) over any
 //!   transport.
 //! - [`table`]: the VID:PID table; [`bus`]: enumeration and (re)opening.
+//! - [`resample`]: the sensor's native resolution to the station's 500 ppi (the NB-1010-U
+//!   is not a 500 ppi sensor; the station's checks and matcher need 500 ppi).
 //! - [`scanner`]: the station device, with hotplug-friendly reopening; [`hotplug`]: the bus
 //!   as a stream of arrivals and departures (libusb hotplug callbacks, or polling).
 //!
@@ -23,6 +25,7 @@ pub mod error;
 pub mod hotplug;
 pub mod mock;
 pub mod nb1010;
+pub mod resample;
 pub mod scanner;
 pub mod table;
 pub mod transport;

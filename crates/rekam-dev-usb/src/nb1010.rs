@@ -36,8 +36,20 @@ pub const PID: u16 = 0x1010;
 pub const WIDTH: u32 = 256;
 /// Image height in pixels.
 pub const HEIGHT: u32 = 180;
-/// Resolution in pixels per inch: NEXT's NB-1010-U datasheet gives 385 ppi (256 x 180 pixels
-/// over 16.9 x 11.9 mm).
+/// Resolution in pixels per inch: 385, a 66 µm pixel pitch (256 x 180 pixels over about
+/// 16.9 x 11.9 mm). NOT CONFIRMED from a public source:
+/// - The image size is: libfprint's `drivers/nb1010.h` (freedesktop/libfprint) has
+///   `FRAME_WIDTH 256`, `FRAME_HEIGHT 180` and 90 messages of 2 lines, the recording's
+///   `capture.png` is 256 x 180, and NEXT's CEO spoke of "45,000 pixels" on the sensor
+///   (Tom's Hardware, September 2015; 256 x 180 = 46,080).
+/// - The resolution is not: libfprint gives none for this sensor (its image devices state
+///   only the size), and NEXT's datasheet is not publicly reachable from here. 385 ppi is
+///   the figure recalled from that datasheet, kept as the best available.
+///
+/// The station needs 500 ppi, so [`crate::resample`] scales the image by 500 / `PPI`; were
+/// the true figure different, the delivered image would be off scale by that ratio (rekam-match
+/// tolerates 2 %). Measure it on a real unit (a ruler's millimetre marks pressed on the
+/// platen) before deployment.
 pub const PPI: u16 = 385;
 /// The interface the sensor's endpoints live on.
 pub const INTERFACE: u8 = 0;

@@ -344,7 +344,8 @@ impl<C: Connector> FingerprintScanner for UsbFingerprintScanner<C> {
         FingerprintCapabilities {
             slap: false,
             single_finger: true,
-            ppi: self.model.ppi,
+            // What the station receives: images resampled to 500 ppi (crate::resample).
+            ppi: crate::resample::STATION_PPI,
             segmentation: false,
             preview: false,
         }
@@ -374,14 +375,23 @@ impl<C: Connector> FingerprintScanner for UsbFingerprintScanner<C> {
             }
         };
         self.lift_pending = true;
-        let (width, height) = (self.model.width, self.model.height);
-        let image =
-            RawImage::gray(width, height, Some(self.model.ppi), pixels).ok_or_else(|| {
-                self.tag(DeviceError::new(
-                    ErrorKind::Internal,
-                    "image size disagrees with the sensor model",
-                ))
-            })?;
+        // The station's checks and matcher need 500 ppi: resampled here (crate::resample).
+        let image = crate::resample::to_500_ppi(
+            self.model.width,
+            self.model.height,
+            self.model.ppi,
+            pixels,
+        )
+        .and_then(|(width, height, pixels)| {
+            RawImage::gray(width, height, Some(crate::resample::STATION_PPI), pixels)
+        })
+        .ok_or_else(|| {
+            self.tag(DeviceError::new(
+                ErrorKind::Internal,
+                "image size disagrees with the sensor model",
+            ))
+        })?;
+        let (width, height) = (image.width, image.height);
         Ok(FingerCapture {
             slap: req.slap,
             segments: Some(vec![FingerSegment {
@@ -439,6 +449,13 @@ mod tests {
             .collect()
     }
 
+    /// The sensor's image as the station gets it (500 ppi).
+    fn at_500(native: Vec<u8>) -> Vec<u8> {
+        crate::resample::to_500_ppi(256, 180, 385, native)
+            .unwrap()
+            .2
+    }
+
     #[derive(Default)]
     struct Recorder(Arc<Mutex<Vec<Vec<Guidance>>>>);
     impl CaptureSink for Recorder {
@@ -452,14 +469,17 @@ mod tests {
         let (mut dev, h) = scanner();
         h.push(scripted_capture(&[0x10, 0xf7], &image(3)).unwrap());
         let cap = dev.capture(&single(), &ctl(), &mut NullSink).unwrap();
+        // The native 256 x 180 at 385 ppi, resampled to the station's 500 ppi.
         assert_eq!(
             (cap.image.width, cap.image.height, cap.image.ppi),
-            (256, 180, Some(385))
+            (332, 234, Some(500))
         );
-        assert_eq!(cap.image.data, image(3));
+        assert_eq!(cap.image.data, at_500(image(3)));
+        assert_eq!(dev.capabilities().ppi, 500);
         let seg = &cap.segments.as_ref().unwrap()[0];
         assert_eq!(seg.finger, Finger::RightIndex);
-        assert_eq!(seg.bbox.width, 256);
+        assert_eq!((seg.bbox.width, seg.bbox.height), (332, 234));
+        assert_eq!(seg.image, cap.image);
         h.done().unwrap();
 
         // Second capture: finger still down twice, lifted, then placed again.
@@ -470,7 +490,7 @@ mod tests {
         let log = rec.0.clone();
         let mut rec = rec;
         let cap = dev.capture(&single(), &ctl(), &mut rec).unwrap();
-        assert_eq!(cap.image.data, image(5));
+        assert_eq!(cap.image.data, at_500(image(5)));
         h.done().unwrap();
         let log = log.lock().unwrap();
         assert_eq!(log[0], vec![Guidance::new(GuidanceCode::RemoveAndRetry)]);
@@ -525,7 +545,7 @@ mod tests {
         assert_eq!(dev.status(&ctl()).unwrap().state, DeviceState::Ready);
         h.push(scripted_capture(&[0xf7], &image(7)).unwrap());
         let cap = dev.capture(&single(), &ctl(), &mut NullSink).unwrap();
-        assert_eq!(cap.image.data, image(7));
+        assert_eq!(cap.image.data, at_500(image(7)));
         assert_eq!(h.opens(), 2);
         h.done().unwrap();
     }
@@ -585,7 +605,7 @@ mod tests {
         );
         h.push(scripted_capture(&[0xf7], &image(11)).unwrap());
         let cap = dev.capture(&single(), &ctl(), &mut NullSink).unwrap();
-        assert_eq!(cap.image.data, image(11));
+        assert_eq!(cap.image.data, at_500(image(11)));
         assert_eq!(h.opens(), 2, "reopened after the replug");
     }
 

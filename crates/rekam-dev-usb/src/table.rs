@@ -77,6 +77,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_supported_sensor_is_named_in_the_readme() {
+        let readme = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+        )
+        .unwrap();
+        for m in SUPPORTED {
+            assert!(readme.contains(m.name), "README.md does not name {m}");
+            let selector = format!("usb:{:04x}:{:04x}", m.vid, m.pid);
+            assert!(readme.contains(&selector), "README.md lacks {selector}");
+        }
+    }
+
+    #[test]
     fn every_supported_sensor_has_a_udev_rule() {
         let rules = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../udev/60-rekam.rules"),

@@ -36,7 +36,8 @@ use crate::source::{ControlId, Frame, FrameSource};
 
 /// Longest wait for one frame: the granularity of cancellation.
 pub const FRAME_WAIT: Duration = Duration::from_millis(100);
-/// Preview frames streamed before the still when the request says 0.
+/// Preview frames streamed before the still when the request says 0 and the selector does
+/// not say `preview_frames`.
 pub const DEFAULT_PREVIEW_FRAMES: u32 = 30;
 /// Frames skipped after the still mode starts (auto exposure settling).
 pub const SETTLE_FRAMES: u32 = 3;
@@ -71,6 +72,8 @@ pub struct CameraOptions {
     pub exposure: Setting,
     /// Focus.
     pub focus: Setting,
+    /// Preview frames streamed before the still when the request leaves it open (0).
+    pub preview_frames: u32,
 }
 
 impl Default for CameraOptions {
@@ -79,6 +82,7 @@ impl Default for CameraOptions {
             preview_width: 640,
             exposure: Setting::Unchanged,
             focus: Setting::Unchanged,
+            preview_frames: DEFAULT_PREVIEW_FRAMES,
         }
     }
 }
@@ -571,7 +575,7 @@ impl<S: FrameSource> FaceCamera for V4l2Camera<S> {
         sink: &mut dyn CaptureSink,
     ) -> Result<FaceCapture> {
         let previews = match req.max_preview_frames {
-            0 => DEFAULT_PREVIEW_FRAMES,
+            0 => self.options.preview_frames,
             n => n,
         };
         let image = self.run(previews, ctl, sink, face_still)?;
@@ -596,7 +600,7 @@ impl<S: FrameSource> IrisCamera for V4l2Camera<S> {
         sink: &mut dyn CaptureSink,
     ) -> Result<IrisCapture> {
         let eyes = req.eyes.clone();
-        let images = self.run(DEFAULT_PREVIEW_FRAMES, ctl, sink, |frame| {
+        let images = self.run(self.options.preview_frames, ctl, sink, |frame| {
             Ok(split_eyes(&convert::to_grey(frame)?, &eyes))
         })?;
         Ok(IrisCapture {

@@ -224,3 +224,85 @@ impl FrameSource for ScriptedSource {
         Ok(())
     }
 }
+
+/// Parses a scripted camera's modes, `FORMAT-WxH@FPS` separated by commas, the format being
+/// `mjpeg`, `yuyv` or `grey` (or their fourcc, any case): `mjpeg-1280x720@30,yuyv-640x480@30`.
+pub fn parse_modes(spec: &str) -> Result<Vec<Mode>, CameraError> {
+    let bad = |m: String| CameraError::new(CameraErrorKind::InvalidInput, m);
+    let mut modes = Vec::new();
+    for item in spec.split(',') {
+        let parsed = (|| {
+            let (format, rest) = item.split_once('-')?;
+            let (size, fps) = rest.split_once('@')?;
+            let (w, h) = size.split_once('x')?;
+            let format = match format.to_ascii_lowercase().as_str() {
+                "mjpeg" | "mjpg" => crate::format::FrameFormat::Mjpeg,
+                "yuyv" => crate::format::FrameFormat::Yuyv,
+                "grey" => crate::format::FrameFormat::Grey,
+                _ => return None,
+            };
+            let mode = Mode {
+                format,
+                width: w.parse().ok()?,
+                height: h.parse().ok()?,
+                fps: fps.parse().ok()?,
+            };
+            let sane = (2..=4096).contains(&mode.width)
+                && (2..=4096).contains(&mode.height)
+                && mode.width.is_multiple_of(2)
+                && (1..=120).contains(&mode.fps);
+            sane.then_some(mode)
+        })();
+        modes.push(parsed.ok_or_else(|| {
+            bad(format!(
+                "scripted mode {item:?} is not FORMAT-WxH@FPS (mjpeg, yuyv or grey; even width up to 4096; 1-120 fps)"
+            ))
+        })?);
+    }
+    Ok(modes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::FrameFormat;
+
+    #[test]
+    fn scripted_modes_parse() {
+        let modes = parse_modes("mjpeg-1280x720@30,YUYV-640x480@15,grey-640x480@60").unwrap();
+        assert_eq!(
+            modes,
+            vec![
+                Mode {
+                    format: FrameFormat::Mjpeg,
+                    width: 1280,
+                    height: 720,
+                    fps: 30
+                },
+                Mode {
+                    format: FrameFormat::Yuyv,
+                    width: 640,
+                    height: 480,
+                    fps: 15
+                },
+                Mode {
+                    format: FrameFormat::Grey,
+                    width: 640,
+                    height: 480,
+                    fps: 60
+                },
+            ]
+        );
+        for bad in [
+            "",
+            "mjpeg-1280x720",
+            "h264-640x480@30",
+            "yuyv-641x480@30",
+            "yuyv-640x480@0",
+            "yuyv-0x480@30",
+            "yuyv-640x480@30,",
+        ] {
+            assert!(parse_modes(bad).is_err(), "{bad:?}");
+        }
+    }
+}

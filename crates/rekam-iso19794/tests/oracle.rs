@@ -2,7 +2,9 @@
 //! package (IDEMIA), which must report the same key fields.
 //!
 //! The package reads finger image records (19794-4:2011, "FIR" 020) and 2005-edition face
-//! image records (19794-5:2005, "FAC" 010); those are covered here. It has no reader for
+//! image records (19794-5:2005, "FAC" 010); those are covered here, and finger records with a
+//! real lossless JPEG 2000 image (the enrolment format) are decoded through it to the same
+//! pixels. It has no reader for
 //! minutiae, iris or signature records, and its "FAC" 030 (2011) reader is unfinished (it never
 //! reads the image information block), so those types rest on the layout and property tests.
 //!
@@ -66,6 +68,12 @@ fn make_oracle_venv() -> PathBuf {
 
 /// Writes each record to a file and returns the oracle's report for each, in order.
 fn run_oracle(records: &[Vec<u8>]) -> Vec<Value> {
+    run_oracle_with(records, false)
+}
+
+/// [`run_oracle`]; with `pixels` the oracle also decodes each frame's image and reports the
+/// SHA-256 of its pixels.
+fn run_oracle_with(records: &[Vec<u8>], pixels: bool) -> Vec<Value> {
     let python = oracle_python();
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = records
@@ -80,6 +88,7 @@ fn run_oracle(records: &[Vec<u8>]) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/parse.py");
     let out = Command::new(&python)
         .arg(&script)
+        .args(pixels.then_some("--pixels"))
         .args(&files)
         .output()
         .unwrap();
@@ -376,4 +385,70 @@ fn oracle_reads_our_2005_face_image_records() {
     for (i, (record, report)) in records.iter().zip(&reports).enumerate() {
         assert_eq!(report, &expected_fac2005(record), "face image record {i}");
     }
+}
+
+/// A fingerprint-like grey test image: concentric ridges with a little deterministic noise.
+fn ridges(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let (cx, cy) = (width as f32 * 0.45, height as f32 * 0.55);
+    (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let r = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ seed) % 23;
+            (128.0 + 90.0 * (r / 9.0 * std::f32::consts::TAU).cos()) as u8 / 2 * 2 + noise as u8
+        })
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn oracle_decodes_the_lossless_jpeg_2000_in_our_finger_records() {
+    use rekam_jp2::{encode_lossless_with, Container, EncodeOptions};
+    // The enrolment's single-finger records (a 500 ppi tip, smaller crops), in both JPEG 2000
+    // wrappings the package accepts: the JP2 file the station writes and a bare codestream.
+    let cases = [
+        (FingerPosition::RIGHT_INDEX, 500u32, 600u32, Container::Jp2),
+        (FingerPosition::LEFT_THUMB, 320, 400, Container::Jp2),
+        (FingerPosition::RIGHT_LITTLE, 257, 311, Container::J2k),
+        (FingerPosition::LEFT_RING, 37, 53, Container::Jp2),
+    ];
+    let mut records = Vec::new();
+    let mut hashes = Vec::new();
+    for (i, (position, w, h, container)) in cases.into_iter().enumerate() {
+        let pixels = ridges(w, h, i as u32);
+        let options = EncodeOptions {
+            container,
+            ..EncodeOptions::default()
+        };
+        let mut image = finger(i, position);
+        image.compression = FingerCompression::Jpeg2000Lossless;
+        image.width = w as u16;
+        image.height = h as u16;
+        image.image = encode_lossless_with(&pixels, w, h, 1, &options)
+            .unwrap()
+            .into();
+        records.push(FingerImageRecord {
+            images: vec![image],
+        });
+        hashes.push(sha256_hex(&pixels));
+    }
+    let bytes: Vec<Vec<u8>> = records.iter().map(|r| r.to_bytes().unwrap()).collect();
+    let reports = run_oracle_with(&bytes, true);
+    for (i, (record, report)) in records.iter().zip(&reports).enumerate() {
+        let mut expected = expected_fir(record);
+        expected["frames"][0]["pixels"] = json!(hashes[i]);
+        assert_eq!(report, &expected, "JPEG 2000 finger image record {i}");
+    }
+    // The hash is of what the oracle decoded: a different image gives a different report.
+    assert_ne!(
+        reports[0]["frames"][0]["pixels"],
+        reports[1]["frames"][0]["pixels"]
+    );
 }

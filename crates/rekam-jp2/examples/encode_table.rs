@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
-use rekam_hal::{Finger, SimSubject};
+use rekam_hal::{Eye, Finger, SimSubject};
 use rekam_jp2::encode_lossless;
-use rekam_sim::synth::{face, face_identity, finger, finger_identity};
+use rekam_sim::synth::{eye_identity, face, face_identity, finger, finger_identity, iris};
 
 /// User plus system CPU time of this process, from /proc (Linux), in seconds.
 fn cpu_seconds() -> f64 {
@@ -33,6 +33,7 @@ fn main() {
         .chunks_exact(3)
         .map(|p| ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8)
         .collect();
+    let eye = iris::render(eye_identity(SimSubject(1), Eye::Right), 1, false);
     let images = [
         (
             "finger 500x600 grey",
@@ -40,6 +41,13 @@ fn main() {
             flat.width,
             flat.height,
             1u8,
+        ),
+        (
+            "iris 640x480 grey (NIR)",
+            &eye,
+            iris::WIDTH,
+            iris::HEIGHT,
+            1,
         ),
         ("face 640x480 grey", &grey, face::WIDTH, face::HEIGHT, 1),
         ("face 640x480 rgb", &rgb, face::WIDTH, face::HEIGHT, 3),

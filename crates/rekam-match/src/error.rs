@@ -53,6 +53,16 @@ pub enum MatchError {
     /// The extraction options are out of range.
     #[error("invalid extraction options: {0}")]
     Options(&'static str),
+    /// The template decodes but cannot come from a finger: more minutiae share one position
+    /// than a detector ever reports. Such a template (a crafted chip) would make the comparison
+    /// run for minutes, so it is refused before any comparison.
+    #[error("the template is degenerate: {count} minutiae share one position (at most {max})")]
+    Degenerate {
+        /// Minutiae at the most crowded position.
+        count: usize,
+        /// The most a template may have at one position.
+        max: usize,
+    },
 }
 
 impl MatchError {
@@ -61,7 +71,9 @@ impl MatchError {
         match self {
             MatchError::Image { .. } | MatchError::Resolution { .. } => ErrorKind::InvalidImage,
             MatchError::TooFewMinutiae { .. } => ErrorKind::PoorSample,
-            MatchError::Decode(_) | MatchError::Encode(_) => ErrorKind::InvalidTemplate,
+            MatchError::Decode(_) | MatchError::Encode(_) | MatchError::Degenerate { .. } => {
+                ErrorKind::InvalidTemplate
+            }
             MatchError::Options(_) => ErrorKind::InvalidOptions,
         }
     }

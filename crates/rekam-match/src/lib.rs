@@ -6,12 +6,17 @@
 //! - A [`Template`] travels in the ISO/IEC 19794-2 compact card format
 //!   ([`Template::to_compact_card`], [`Template::from_compact_card`]), written and read by
 //!   `rekam_iso19794::fmr`.
-//! - [`compare`] scores two templates with BOZORTH3 (`fprint-bozorth3`, the NBIS matcher), and
-//!   a [`MatchThreshold`] decides. [`MatchThreshold::DEFAULT`] is calibrated on synthetic
-//!   impressions for a false match rate of at most 0.1 % (see `tests/accuracy.rs`).
+//! - [`compare`] scores two templates with BOZORTH3, the NBIS matcher, and a [`MatchThreshold`]
+//!   decides. [`MatchThreshold::DEFAULT`] is calibrated on synthetic impressions for a false
+//!   match rate of at most 0.1 % (see `tests/accuracy.rs`). A template compared several times
+//!   (the chip's, over the attempts of an activation) can be prepared once:
+//!   [`Template::prepare`], [`compare_prepared`].
 //!
-//! We write no detector or matcher ourselves: both are well-kept ports that reproduce the NBIS
-//! tools' output, which is the reference the calibration relies on.
+//! The detector is a well-kept port (`fprint-mindtct`) that reproduces the NBIS tool's output.
+//! The matcher is our own implementation of BOZORTH3 ([`bozorth`]): the port `fprint-bozorth3`
+//! reproduces the NBIS scores too but takes 15 times our 5 ms budget on a genuine pair, so we
+//! wrote one organised for speed, and test that its scores equal `fprint-bozorth3`'s exactly
+//! (`tests/oracle.rs`), which keeps the calibration NBIS's.
 //!
 //! # Conventions
 //!
@@ -19,14 +24,15 @@
 //! counter-clockwise from east, pointing the NIST way. ISO/IEC 19794-2 (like ANSI/INCITS 378,
 //! MINDTCT's `-m1` output) puts the origin at the top left, y down, and measures the direction
 //! counter-clockwise as seen on the image, 180° from the NIST direction. A template holds ISO
-//! record minutiae (pixels, 1/256 turn); the conversions are [`Template`]'s private helpers and
-//! the comparison converts back to NIST `xyt`, which BOZORTH3 expects.
+//! record minutiae (pixels, 1/256 turn); the conversions are [`Template`]'s helpers and the
+//! comparison converts back to NIST `xyt` ([`Template::to_nist_xyt`]), which BOZORTH3 expects.
 //!
 //! MINDTCT does not tell ridge endings from bifurcations in its `xyt` output, so every minutia
 //! has the ISO type "other" (code 0), which the standard allows.
 
 #![forbid(unsafe_code)]
 
+pub mod bozorth;
 mod error;
 
 use std::fmt;
@@ -35,14 +41,19 @@ use rekam_hal::{PixelFormat, RawImage};
 use rekam_iso19794::fmr::{CardMinutia, CompactCardTemplate, Minutia, MinutiaType};
 use rekam_iso19794::Redacted;
 
+pub use bozorth::{Matcher, PreparedTemplate};
 pub use error::{ErrorKind, MatchError, Result};
 
 /// The resolution every template is at, pixels per inch.
 pub const PPI: u16 = 500;
 /// [`PPI`] in pixels per centimetre, as ISO/IEC 19794-2 records it (196.85, rounded).
 pub const PPCM: u16 = 197;
+/// Minutiae a compact card template may hold at one position (0.1 mm cell). MINDTCT removes
+/// minutiae closer than a few pixels, so a real print puts one there, rarely two after the
+/// card's rounding; more is a crafted template.
+pub const MAX_AT_ONE_POSITION: usize = 3;
 /// Fewest minutiae a template may have: BOZORTH3 scores 0 below this.
-pub const MIN_MINUTIAE: usize = fprint_bozorth3::MIN_COMPUTABLE_BOZORTH_MINUTIAE;
+pub const MIN_MINUTIAE: usize = bozorth::MIN_COMPUTABLE_MINUTIAE;
 /// Bytes one minutia takes in the compact card format.
 pub const CARD_MINUTIA_LEN: usize = CompactCardTemplate::MINUTIA_LEN;
 /// Largest spread, in pixels at 500 ppi, of minutiae that the compact card format can hold
@@ -161,14 +172,29 @@ impl Template {
     }
 
     /// Reads a template from the ISO/IEC 19794-2 compact card format: coordinates from 0.1 mm
-    /// to pixels at 500 ppi, directions from 1/64 to 1/256 turn. Fails on malformed bytes and
-    /// on fewer than [`MIN_MINUTIAE`] minutiae.
+    /// to pixels at 500 ppi, directions from 1/64 to 1/256 turn. Fails on malformed bytes, on
+    /// fewer than [`MIN_MINUTIAE`] minutiae, and on a degenerate template (more than
+    /// [`MAX_AT_ONE_POSITION`] minutiae at one card position: BOZORTH3's cluster search
+    /// explodes on such a template, 11 on one point take seconds and 20 minutes).
     pub fn from_compact_card(bytes: &[u8]) -> Result<Template> {
         let card = CompactCardTemplate::from_bytes(bytes)?;
         if card.minutiae.len() < MIN_MINUTIAE {
             return Err(MatchError::TooFewMinutiae {
                 found: card.minutiae.len(),
                 needed: MIN_MINUTIAE,
+            });
+        }
+        let mut positions: Vec<(u8, u8)> = card.minutiae.iter().map(|c| (c.x, c.y)).collect();
+        positions.sort_unstable();
+        let crowded = positions
+            .chunk_by(|a, b| a == b)
+            .map(<[_]>::len)
+            .max()
+            .unwrap_or(0);
+        if crowded > MAX_AT_ONE_POSITION {
+            return Err(MatchError::Degenerate {
+                count: crowded,
+                max: MAX_AT_ONE_POSITION,
             });
         }
         let minutiae = card
@@ -187,18 +213,26 @@ impl Template {
         })
     }
 
-    /// The minutiae as BOZORTH3 takes them (NIST `xyt`; see the crate doc).
-    fn xyt(&self) -> Vec<fprint_bozorth3::Minutia> {
+    /// The minutiae as BOZORTH3 takes them: NIST `xyt` triples `(x, y, direction in degrees)`
+    /// (see the crate doc), in template order.
+    pub fn to_nist_xyt(&self) -> Vec<(i32, i32, i32)> {
         self.minutiae
             .iter()
-            .map(|m| fprint_bozorth3::Minutia {
-                x: i32::from(m.x),
-                // Any fixed origin will do (translation does not change the score) as long as
-                // the coordinates stay positive.
-                y: XYT_ORIGIN_Y - i32::from(m.y),
-                theta: nist_theta(m.angle),
+            .map(|m| {
+                (
+                    i32::from(m.x),
+                    // Any fixed origin will do (translation does not change the score) as long
+                    // as the coordinates stay positive.
+                    XYT_ORIGIN_Y - i32::from(m.y),
+                    nist_theta(m.angle),
+                )
             })
             .collect()
+    }
+
+    /// The template ready for repeated comparisons (its BOZORTH3 pair table built once).
+    pub fn prepare(&self) -> PreparedTemplate {
+        PreparedTemplate::from_xyt(&self.to_nist_xyt())
     }
 }
 
@@ -353,8 +387,9 @@ impl MatchThreshold {
     /// Targets a false match rate of at most 0.1 %. Calibrated on synthetic impressions
     /// (`tests/accuracy.rs`: 100 fingers x 3 impressions, templates of
     /// [`ExtractOptions::default`], the reference through the compact card format): the
-    /// threshold at FMR 0.1 % came out at 62-63 on two sets of 9 900-14 280 impostor
-    /// comparisons, the highest impostor score at 75-77 and the lowest genuine score at 65-82.
+    /// threshold at FMR 0.1 % came out at 62-65 on sets of 9 900-14 280 impostor
+    /// comparisons, the highest impostor score at 75-77 and the lowest genuine score at 65-82
+    /// (figures in BENCHMARKS.md). The station takes its threshold from `[matching]`.
     /// 70 sits between, with margin for the FMR. (NBIS suggests 40 for uncapped templates of
     /// real prints: capping to 50 minutiae lowers impostor and genuine scores alike, but our
     /// synthetic impostors still reach the 60s.)
@@ -375,9 +410,16 @@ impl Default for MatchThreshold {
 /// Compares a live `probe` with an enrolled `reference` (the chip's template).
 ///
 /// BOZORTH3 is not symmetric; the order here is fixed so that scores are comparable with the
-/// calibration.
+/// calibration. To compare one reference with several probes, prepare it once and use
+/// [`compare_prepared`].
 pub fn compare(reference: &Template, probe: &Template) -> Score {
-    Score(fprint_bozorth3::match_score(&probe.xyt(), &reference.xyt()))
+    compare_prepared(&reference.prepare(), &probe.prepare())
+}
+
+/// [`compare`] on prepared templates: the same score, without rebuilding their pair tables.
+pub fn compare_prepared(reference: &PreparedTemplate, probe: &PreparedTemplate) -> Score {
+    // NBIS's order: the live print is BOZORTH3's probe, the reference its gallery.
+    Score(Matcher::new().score(probe, reference))
 }
 
 /// The outcome of a verification: the score and the decision.
@@ -391,7 +433,16 @@ pub struct Verification {
 
 /// Compares `probe` with `reference` and decides with `threshold`.
 pub fn verify(reference: &Template, probe: &Template, threshold: MatchThreshold) -> Verification {
-    let score = compare(reference, probe);
+    verify_prepared(&reference.prepare(), &probe.prepare(), threshold)
+}
+
+/// [`verify`] on prepared templates.
+pub fn verify_prepared(
+    reference: &PreparedTemplate,
+    probe: &PreparedTemplate,
+    threshold: MatchThreshold,
+) -> Verification {
+    let score = compare_prepared(reference, probe);
     Verification {
         score,
         matched: threshold.accepts(score),

@@ -97,6 +97,26 @@ fn card_rejects_short_and_malformed_templates() {
 }
 
 #[test]
+fn card_refuses_a_degenerate_template_before_any_comparison() {
+    // A crafted chip: eleven minutiae on one point (BOZORTH3 takes seconds on it).
+    let crafted = template(&[(100, 100, 0); 11]).to_compact_card().unwrap();
+    let err = Template::from_compact_card(&crafted).unwrap_err();
+    assert_eq!(err, MatchError::Degenerate { count: 11, max: 3 });
+    assert_eq!(err.kind(), ErrorKind::InvalidTemplate);
+    // Up to three may share a 0.1 mm cell; a fourth is refused.
+    let spread = |crowd: u16| {
+        let mut pts: Vec<(u16, u16, u8)> = (0..crowd).map(|_| (40, 40, 8)).collect();
+        pts.extend((0..8).map(|i| (60 + i * 25, 90 + i * 11, 100)));
+        template(&pts).to_compact_card().unwrap()
+    };
+    assert_eq!(Template::from_compact_card(&spread(3)).unwrap().len(), 11);
+    assert_eq!(
+        Template::from_compact_card(&spread(4)).unwrap_err(),
+        MatchError::Degenerate { count: 4, max: 3 }
+    );
+}
+
+#[test]
 fn options_cap_by_count_and_bytes() {
     assert_eq!(ExtractOptions::default().cap().unwrap(), 50);
     let o = ExtractOptions {
@@ -146,6 +166,25 @@ fn extraction_keeps_the_most_reliable_that_fit_the_card() {
     // A different finger does not.
     let other = extract(&sim_image(12, 1), &opts).unwrap();
     assert!(!MatchThreshold::DEFAULT.accepts(compare(&card, &other)));
+    // A prepared reference, reused over attempts and with one matcher, scores the same.
+    let reference = card.prepare();
+    assert_eq!(compare_prepared(&reference, &t.prepare()), via_card);
+    assert_eq!(
+        compare_prepared(&reference, &other.prepare()),
+        compare(&card, &other)
+    );
+    let mut m = Matcher::new();
+    for _ in 0..2 {
+        assert_eq!(m.score(&t.prepare(), &reference), via_card.0);
+        assert_eq!(
+            m.score(&other.prepare(), &reference),
+            compare(&card, &other).0
+        );
+    }
+    assert_eq!(
+        verify_prepared(&reference, &t.prepare(), MatchThreshold::DEFAULT),
+        verify(&card, &t, MatchThreshold::DEFAULT)
+    );
 }
 
 #[test]

@@ -286,6 +286,7 @@ fn the_services_have_the_documented_rpcs() {
             "DeviceService.RunSelfTest (stream)",
             "DeviceService.InjectFault",
             "DeviceService.ClearFaults",
+            "DeviceService.ReadCard",
             "EnrolmentService.OpenSession",
             "EnrolmentService.GetSession",
             "EnrolmentService.ListSessions",

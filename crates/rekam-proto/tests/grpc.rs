@@ -129,6 +129,13 @@ impl DeviceService for FakeStation {
     ) -> Result<Response<v1::ClearFaultsResponse>, Status> {
         Ok(Response::new(v1::ClearFaultsResponse { cleared: 0 }))
     }
+
+    async fn read_card(
+        &self,
+        _request: Request<v1::ReadCardRequest>,
+    ) -> Result<Response<v1::ReadCardResponse>, Status> {
+        Err(Status::unimplemented("the fake station has no encoder"))
+    }
 }
 
 /// Starts the fake station and reflection on a loopback port; returns a channel to it.

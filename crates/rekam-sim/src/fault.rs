@@ -95,11 +95,20 @@ pub enum FaultKind {
     /// The next self-test reports its last check failed (detail `simulated failure`). All
     /// families.
     SelfTestFail,
+    /// A four-finger slap request gets the person's other hand and the scanner does not
+    /// notice: the image shows the other hand as it lies, but the segments are labelled by
+    /// position with the requested fingers (left to right as the requested hand would lie: a
+    /// left hand on a right-slap request gives `right_index` = the left little finger, ...),
+    /// carrying the prints' real identities, and there is no guidance. Models a resident giving
+    /// the same hand twice on a scanner that labels tips by position: a comparison of prints
+    /// finds it (the station's `DuplicateFinger` check). Not thumbs or single fingers.
+    /// Fingerprint.
+    SameHandTwice,
 }
 
 impl FaultKind {
     /// Every kind, for listings and tests.
-    pub const ALL: [FaultKind; 15] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::Unplug,
         FaultKind::Replug,
         FaultKind::Busy,
@@ -115,6 +124,7 @@ impl FaultKind {
         FaultKind::PrinterOffline,
         FaultKind::Impostor,
         FaultKind::SelfTestFail,
+        FaultKind::SameHandTwice,
     ];
 
     /// True when the fault has an effect on a device of `family` (the daemon refuses the
@@ -131,9 +141,10 @@ impl FaultKind {
                 family,
                 F::FingerprintScanner | F::FaceCamera | F::IrisCamera | F::SignaturePad
             ),
-            FaultKind::PartialSlap | FaultKind::WrongHand | FaultKind::Impostor => {
-                family == F::FingerprintScanner
-            }
+            FaultKind::PartialSlap
+            | FaultKind::WrongHand
+            | FaultKind::Impostor
+            | FaultKind::SameHandTwice => family == F::FingerprintScanner,
             FaultKind::CardPulled | FaultKind::ChipWriteError => family == F::CardEncoder,
             FaultKind::BlanksEmpty
             | FaultKind::RibbonOut
@@ -162,6 +173,7 @@ impl FaultKind {
             FaultKind::PrinterOffline => "printer_offline",
             FaultKind::Impostor => "impostor",
             FaultKind::SelfTestFail => "self_test_fail",
+            FaultKind::SameHandTwice => "same_hand_twice",
         }
     }
 }

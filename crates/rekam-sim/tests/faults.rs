@@ -300,6 +300,58 @@ fn wrong_hand_gives_the_other_hand() {
 }
 
 #[test]
+fn same_hand_twice_gives_the_other_hands_prints_under_this_hands_labels() {
+    let world = world();
+    let (mut scanner, faults) = scanner(&world);
+    faults.inject(Fault::once(FaultKind::SameHandTwice));
+    // Not for thumbs: the fault waits for a slap.
+    let thumbs = scanner
+        .capture(&slap(SlapKind::Thumbs, 9), &ctl(), &mut NullSink)
+        .unwrap();
+    for s in thumbs.segments.unwrap() {
+        assert_eq!(
+            s.sim_identity,
+            Some(synth::finger_identity(SimSubject(9), s.finger))
+        );
+    }
+    let cap = scanner
+        .capture(&slap(SlapKind::RightFour, 9), &ctl(), &mut NullSink)
+        .unwrap();
+    assert!(cap.guidance.is_empty(), "{:?}", cap.guidance);
+    let segs = cap.segments.unwrap();
+    assert_eq!(segs.len(), 4);
+    // The left hand lies little finger first; a scanner trusting the request labels the
+    // tips left to right as a right hand's: index, middle, ring, little.
+    let lying = [
+        (Finger::RightIndex, Finger::LeftLittle),
+        (Finger::RightMiddle, Finger::LeftRing),
+        (Finger::RightRing, Finger::LeftMiddle),
+        (Finger::RightLittle, Finger::LeftIndex),
+    ];
+    for (label, print) in lying {
+        let seg = segs.iter().find(|s| s.finger == label).unwrap();
+        assert_eq!(
+            seg.sim_identity,
+            Some(synth::finger_identity(SimSubject(9), print)),
+            "{label}"
+        );
+    }
+    let x = |f: Finger| segs.iter().find(|s| s.finger == f).unwrap().bbox.x;
+    assert!(x(Finger::RightIndex) < x(Finger::RightMiddle));
+    assert!(x(Finger::RightRing) < x(Finger::RightLittle));
+    // Used up after one slap.
+    let cap = scanner
+        .capture(&slap(SlapKind::RightFour, 9), &ctl(), &mut NullSink)
+        .unwrap();
+    for s in cap.segments.unwrap() {
+        assert_eq!(
+            s.sim_identity,
+            Some(synth::finger_identity(SimSubject(9), s.finger))
+        );
+    }
+}
+
+#[test]
 fn impostor_reads_another_person() {
     let world = world();
     let (mut scanner, faults) = scanner(&world);

@@ -21,7 +21,9 @@
 mod biometrics;
 mod enrol;
 mod issue;
+mod matching;
 mod quality;
+pub use matching::MatchingConfig;
 pub use quality::BiometricChecks;
 pub mod records;
 
@@ -101,6 +103,10 @@ pub struct StationOptions {
     pub utc_offset: time::UtcOffset,
     /// The thresholds of the station's own biometric checks.
     pub checks: BiometricChecks,
+    /// Fingerprint templates, the activation threshold and the enrolment cross-check.
+    pub matching: MatchingConfig,
+    /// How the package's ISO/IEC 19794 records are written (`[records]`).
+    pub records: records::RecordsConfig,
 }
 
 /// A session or job in memory: its folded state and the work lock of the one command that

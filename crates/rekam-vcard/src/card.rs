@@ -2,7 +2,7 @@
 //! EFs with FCP), an ISO/IEC 7816-9 life cycle, a capacity, and the faults a test injects.
 //!
 //! Commands understood: SELECT (`A4`, by file id with P1 `00`/`02`, by DF name with P1
-//! `04`; P2 `0C` no answer or `04` FCP), CREATE FILE (`E0`), UPDATE BINARY (`D6`), READ
+//! `04`, by path from the MF with P1 `08`; P2 `0C` no answer or `04` FCP), CREATE FILE (`E0`), UPDATE BINARY (`D6`), READ
 //! BINARY (`B0`), ACTIVATE FILE (`44`), DEACTIVATE FILE (`04`), GET RESPONSE (`C0`) and the
 //! PC/SC GET DATA UID pseudo-APDU (`FF CA 00 00`). Everything else answers `6D00` (or
 //! `6E00` for an unknown class).
@@ -418,6 +418,26 @@ impl State {
                     self.dfs.iter().position(|d| d.fid == fid).map(Current::Df)
                 } else {
                     None
+                }
+            }
+            // Path from the MF (without 3F00): an EF or DF under the MF, or an EF in a DF.
+            0x08 => {
+                let path: Vec<u16> = cmd
+                    .data
+                    .chunks(2)
+                    .map(|c| match c {
+                        [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
+                        _ => Err(0x6A80u16),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let df_of = |fid: u16| self.dfs.iter().position(|d| d.fid == fid);
+                match path[..] {
+                    [fid] if self.ef(None, fid).is_some() => Some(Current::Ef(None, fid)),
+                    [fid] => df_of(fid).map(Current::Df),
+                    [df, fid] => df_of(df)
+                        .filter(|i| self.ef(Some(*i), fid).is_some())
+                        .map(|i| Current::Ef(Some(i), fid)),
+                    _ => None,
                 }
             }
             _ => return Err(0x6A86),

@@ -279,3 +279,21 @@ fn a_card_too_small_for_create_file_is_a_typed_error() {
     assert!(matches!(e, rekam_apdu::ApduError::TooLarge(_)), "{e:?}");
     assert_eq!(e.kind(), ApduErrorKind::InvalidInput);
 }
+
+#[test]
+fn select_by_path_from_the_mf_reaches_mf_and_application_files_from_anywhere() {
+    let card = VirtualCard::new(CardConfig::default());
+    let mut ch = channel(&card);
+    personalise(&mut ch, &files()).unwrap();
+    let c = ctl();
+    // The current file is the last EF written; a path from the MF does not depend on it.
+    let fcp = ch.select_path(&[rekam_apdu::ops::EF_ATR_INFO], &c).unwrap();
+    assert_eq!(fcp.fid, Some(rekam_apdu::ops::EF_ATR_INFO));
+    let fcp = ch.select_path(&[0x5F01, 0x0102], &c).unwrap();
+    assert_eq!((fcp.fid, fcp.size), (Some(0x0102), Some(5000)));
+    assert_eq!(ch.read_binary(0, 5000, &c).unwrap(), files()[&0x0102]);
+    let fcp = ch.select_path(&[0x5F01], &c).unwrap();
+    assert_eq!(fcp.fid, Some(0x5F01));
+    assert_eq!(ch.try_select_path(&[0x5F01, 0x0199], &c).unwrap(), None);
+    assert_eq!(ch.try_select_path(&[0x4F00], &c).unwrap(), None);
+}

@@ -92,17 +92,24 @@ pub enum Command {
         #[arg(long, value_name = "DEVICE")]
         device: Option<String>,
     },
-    /// Card faces
+    /// Card faces and chips
     #[command(subcommand)]
     Card(CardCommand),
 }
 
-/// `card preview`.
+/// `card preview`, `card read`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum CardCommand {
     /// Write the card face of a job (rendered by the daemon) or of a card record file
     /// (rendered here, no daemon needed) as PNG, 1016 x 648 at 300 dpi
     Preview(PreviewArgs),
+    /// Read and check the chip of the card in an encoder (technician): files, sizes, DG1
+    /// fields (NIK masked), hashes against EF.SOD, passive authentication, life cycle
+    Read {
+        /// The chip encoder (default: the station's first one)
+        #[arg(long, value_name = "DEVICE")]
+        device: Option<String>,
+    },
 }
 
 /// `card preview (--job ID | --record FILE [--photo IMG]) --output FILE`.
@@ -264,6 +271,8 @@ pub enum FaultArg {
     Impostor,
     /// The next self-tests report one failed check.
     SelfTestFail,
+    /// The next slaps show the previous slap's hand again.
+    SameHandTwice,
     /// Remove every queued fault (ClearFaults).
     Clear,
 }
@@ -288,6 +297,7 @@ impl FaultArg {
             Self::PrinterOffline => K::PrinterOffline,
             Self::Impostor => K::Impostor,
             Self::SelfTestFail => K::SelfTestFail,
+            Self::SameHandTwice => K::SameHandTwice,
             Self::Clear => K::Clear,
         }
     }

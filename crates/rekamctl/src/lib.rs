@@ -5,7 +5,7 @@
 //!
 //! - [`cli`]: the commands and options (clap); `main.rs` only parses and calls [`run`].
 //! - [`mod@connect`]: reaching the daemon, the three service clients, deadlines.
-//! - [`devices`], [`selftest`], [`records`], [`demo`]: one module per group of commands, each
+//! - [`devices`], [`selftest`], [`records`], [`demo`], [`card`], [`card_read`]: one module per group of commands, each
 //!   with serialisable views for `--json`, `render_*` functions that write the human form to
 //!   any `Write` (tested on hand-built messages), and the async command itself.
 //! - [`error`]: failures and exit codes (0 ok, 1 refused, 2 usage, 3 unreachable).
@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod card;
+pub mod card_read;
 pub mod cli;
 pub mod connect;
 pub mod demo;
@@ -132,6 +133,9 @@ async fn execute(cli: &Cli, term: &Terminal, out: &mut dyn Write) -> Result<(), 
                 records::job_list(c, *state, *limit, ctx).await
             }
             Command::Supplies { device } => devices::supplies(c, device.as_deref(), ctx).await,
+            Command::Card(CardCommand::Read { device }) => {
+                card_read::read(c, device.as_deref(), ctx).await
+            }
             Command::Card(CardCommand::Preview(args)) => match &args.job {
                 Some(job) => card::preview_job(c, args, job, ctx).await,
                 None => Err(CtlError::Failed {

@@ -236,6 +236,10 @@ impl v1::device_service_server::DeviceService for Fake {
         state.blanks_empty = false;
         Ok(Response::new(v1::ClearFaultsResponse { cleared }))
     }
+
+    async fn read_card(&self, _: Request<v1::ReadCardRequest>) -> Rpc<v1::ReadCardResponse> {
+        Err(Status::unimplemented("the fake daemon has no encoder"))
+    }
 }
 
 const ALL_TARGETS: [v1::CaptureTarget; 6] = [

@@ -66,6 +66,10 @@ struct RawConfig {
     #[serde(default)]
     card: crate::pcsc::RawChip,
     #[serde(default)]
+    matching: rekam_station::station::MatchingConfig,
+    #[serde(default)]
+    records: rekam_station::station::records::RecordsConfig,
+    #[serde(default)]
     devices: Vec<RawDevice>,
 }
 
@@ -227,6 +231,10 @@ pub struct Config {
     pub checks: rekam_station::station::BiometricChecks,
     /// The chip: profile, document signer, capacity (`[card]`).
     pub card: crate::pcsc::ChipConfig,
+    /// Fingerprint templates and matching (`[matching]`).
+    pub matching: rekam_station::station::MatchingConfig,
+    /// How the package's ISO/IEC 19794 records are written (`[records]`).
+    pub records: rekam_station::station::records::RecordsConfig,
     /// Devices to open.
     pub devices: Vec<DeviceConfig>,
 }
@@ -451,6 +459,10 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
         let key = format!("workflow.{}", e.key);
         err(&key, e.message.clone())
     })?;
+    raw.matching.validate().map_err(|e| {
+        let key = format!("matching.{}", e.key);
+        err(&key, e.message.clone())
+    })?;
 
     if raw.devices.is_empty() {
         return Err(err(
@@ -562,6 +574,8 @@ fn validate(raw: RawConfig, text: &str, origin: &str) -> Result<Config, ConfigEr
         sim: raw.sim,
         checks: raw.checks,
         card,
+        matching: raw.matching,
+        records: raw.records,
         devices,
     })
 }
@@ -657,6 +671,67 @@ mod tests {
         let e = Config::parse(text, "t").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.message.contains("min_inter_eye"), "{e}");
+    }
+
+    #[test]
+    fn the_records_image_format_comes_from_its_section() {
+        use rekam_station::station::records::ImageFormat;
+        let dev = "[[devices]]\nselector = \"sim:face\"\n";
+        let c = Config::parse(dev, "t").unwrap();
+        assert_eq!(c.records.image_format, ImageFormat::Jpeg2000Lossless);
+        let c = Config::parse(&format!("[records]\nimage_format = \"png\"\n{dev}"), "t").unwrap();
+        assert_eq!(c.records.image_format, ImageFormat::Png);
+        let e =
+            Config::parse(&format!("[records]\nimage_format = \"wsq\"\n{dev}"), "t").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn matching_comes_from_its_section_and_bad_values_name_the_key() {
+        let dev = "[[devices]]\nselector = \"sim:face\"\n";
+        let c = Config::parse(
+            &format!("[matching]\nthreshold = 90\ntemplate_fingers = [\"left_thumb\", \"right_thumb\"]\n{dev}"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.matching.threshold, 90);
+        assert_eq!(
+            c.matching.template_fingers,
+            [rekam_hal::Finger::LeftThumb, rekam_hal::Finger::RightThumb]
+        );
+        assert_eq!(Config::parse(dev, "t").unwrap().matching.threshold, 70);
+        for (text, key, line) in [
+            ("[matching]\nthreshold = 0\n", "matching.threshold", 2),
+            (
+                "[matching]\n\nmax_minutiae = 300\n",
+                "matching.max_minutiae",
+                3,
+            ),
+            (
+                "[matching]\ntemplate_bytes = 20\n",
+                "matching.template_bytes",
+                2,
+            ),
+            (
+                "[matching]\ntemplate_fingers = [\"left_index\", \"left_index\"]\n",
+                "matching.template_fingers",
+                2,
+            ),
+            (
+                "[matching]\ntemplate_fingers = [\"left_index\"]\n",
+                "matching.template_fingers",
+                2,
+            ),
+            (
+                "[matching]\ntemplate_fingers = [\"right_index\", \"left_pinky\"]\n",
+                "matching.template_fingers[1]",
+                2,
+            ),
+            ("[matching]\nthreshhold = 70\n", "matching.threshhold", 2),
+        ] {
+            let e = Config::parse(&format!("{text}{dev}"), "t").unwrap_err();
+            assert_eq!((e.key.as_str(), e.line), (key, Some(line)), "{e}");
+        }
     }
 
     #[test]

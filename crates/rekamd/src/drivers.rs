@@ -6,7 +6,7 @@
 //! module (`crate::usb`, `crate::serial`, ...), which names the key of a bad entry.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use rekam_hal::{AnyDevice, DeviceId, DeviceSelector};
 use rekam_proto::v1::device::Capabilities;
@@ -22,12 +22,53 @@ pub struct Devices {
     pub registry: Registry,
     /// Fault handles of the simulated devices.
     pub faults: Arc<HashMap<DeviceId, FaultHandle>>,
-    /// Each device's capabilities, as the contract states them.
-    pub capabilities: Arc<HashMap<DeviceId, Capabilities>>,
+    /// Each device's capabilities, as the contract states them (discovered devices join).
+    pub capabilities: Arc<CapabilityTable>,
     /// The simulated world, when any device is simulated.
     pub world: Option<SimWorld>,
     /// USB discovery: supported sensors nobody configured join and leave the registry.
     pub usb: Option<crate::usb::Discovery>,
+}
+
+/// Each device's capabilities, as the contract states them: the configured devices', and
+/// those of devices discovery adds while the daemon runs (USB sensors plugged in).
+#[derive(Debug, Default)]
+pub struct CapabilityTable {
+    map: RwLock<HashMap<DeviceId, Capabilities>>,
+}
+
+impl CapabilityTable {
+    /// A table of these devices' capabilities.
+    pub fn new(map: HashMap<DeviceId, Capabilities>) -> Self {
+        CapabilityTable {
+            map: RwLock::new(map),
+        }
+    }
+
+    /// The capabilities of `id`, if known.
+    pub fn get(&self, id: &DeviceId) -> Option<Capabilities> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Records the capabilities of a device that joins the registry.
+    pub fn insert(&self, id: DeviceId, capabilities: Capabilities) {
+        self.map
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, capabilities);
+    }
+
+    /// Forgets a device that left the registry.
+    pub fn remove(&self, id: &DeviceId) {
+        self.map
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
 }
 
 /// The simulated station's state file, in the state directory.
@@ -126,17 +167,19 @@ pub fn build(config: &Config) -> Result<Devices, ConfigError> {
     for device in devices {
         registry.add(device);
     }
-    let usb = crate::usb::discover(&registry, config);
+    let capabilities = Arc::new(CapabilityTable::new(capabilities));
+    let usb = crate::usb::discover(&registry, &capabilities, config);
     Ok(Devices {
         usb,
         registry,
         faults: Arc::new(faults),
-        capabilities: Arc::new(capabilities),
+        capabilities,
         world,
     })
 }
 
-fn capabilities_of(device: &AnyDevice) -> Capabilities {
+/// A device's capabilities, as the contract states them.
+pub(crate) fn capabilities_of(device: &AnyDevice) -> Capabilities {
     match device {
         AnyDevice::Fingerprint(d) => Capabilities::Fingerprint((&d.capabilities()).into()),
         AnyDevice::Face(d) => Capabilities::FaceCamera((&d.capabilities()).into()),

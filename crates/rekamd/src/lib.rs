@@ -97,6 +97,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         chip_photo_bytes: CHIP_PHOTO_BYTES,
         utc_offset: config.utc_offset,
         checks: config.checks.clone(),
+        matching: config.matching.clone(),
+        records: config.records,
     };
     let (station, recovered) = Station::open(
         options,

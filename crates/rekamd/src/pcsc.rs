@@ -1,5 +1,7 @@
 //! The chip side of the daemon: the `[card]` configuration (which card profile, the document
-//! signer's key and certificate, the chip capacity) and the `pcsc:READER` encoder driver.
+//! signer's key and certificate, the chip capacity), the `pcsc:READER` encoder driver, and
+//! what `ReadCard` answers about a chip (read through any encoder, inspected by
+//! `rekam_card::icao::inspect` against the configured document signer certificate).
 //!
 //! ```toml
 //! [card]
@@ -15,9 +17,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rekam_card::{CardProfile, DocumentSigner, IcaoOpenProfile, OpenProfileV0};
+use rekam_card::icao::{self, Certificate, ChipReport, HashCheck};
+use rekam_card::{
+    CardProfile, ChipContent, DocumentSigner, FileId, IcaoOpenProfile, OpenProfileV0,
+};
 use rekam_dev_pcsc::{PcscConfig, PcscEncoder};
-use rekam_hal::{AnyDevice, DeviceSelector};
+use rekam_hal::{AnyDevice, ChipFiles, ChipInfo, DeviceId, DeviceSelector};
+use rekam_proto::v1;
 use serde::Deserialize;
 
 use crate::config::{Config, ConfigError, DeviceConfig};
@@ -150,6 +156,104 @@ pub fn open(config: &Config, index: usize, dev: &DeviceConfig) -> Result<AnyDevi
     ))))
 }
 
+/// The document signer certificates a chip read is checked against: `[card] ds_cert` under
+/// `icao-open-v1`, none under `open-v0`. Read at each call, so a renewed certificate counts
+/// at once; the error names the file, never its content.
+pub fn trusted_certificates(card: &ChipConfig) -> Result<Vec<Certificate>, String> {
+    match &card.profile {
+        ProfileChoice::OpenV0 => Ok(Vec::new()),
+        ProfileChoice::IcaoOpenV1 { ds_cert, .. } => {
+            let pem = std::fs::read_to_string(ds_cert)
+                .map_err(|e| format!("card.ds_cert {}: {e}", ds_cert.display()))?;
+            icao::certificate_from_pem(&pem)
+                .map(|c| vec![c])
+                .map_err(|e| format!("card.ds_cert {}: {e}", ds_cert.display()))
+        }
+    }
+}
+
+fn hash_check(h: HashCheck) -> v1::ChipHashCheck {
+    match h {
+        HashCheck::Match => v1::ChipHashCheck::Match,
+        HashCheck::Mismatch => v1::ChipHashCheck::Mismatch,
+        HashCheck::NotListed => v1::ChipHashCheck::NotListed,
+        HashCheck::NotCovered => v1::ChipHashCheck::NotCovered,
+        HashCheck::Unchecked => v1::ChipHashCheck::Unchecked,
+    }
+}
+
+/// The ReadCard answer for the chip `chip` holding `files`, read by `device`; also the
+/// audit detail (profile, life cycle, verification: no personal data).
+pub fn read_card_response(
+    device: &DeviceId,
+    chip: &ChipInfo,
+    files: &ChipFiles,
+    trusted: &[Certificate],
+) -> (v1::ReadCardResponse, String) {
+    let content = ChipContent {
+        files: files
+            .files
+            .iter()
+            .map(|(fid, bytes)| (FileId(*fid), bytes.clone()))
+            .collect(),
+    };
+    let report: ChipReport = icao::inspect(&content, trusted);
+    let life_cycle = if chip.activated {
+        v1::ChipLifeCycle::Activated
+    } else if chip.personalised {
+        v1::ChipLifeCycle::Personalised
+    } else {
+        v1::ChipLifeCycle::Blank
+    };
+    let security = &report.security;
+    let detail = format!(
+        "profile={} life_cycle={} files={} verified={}",
+        if report.profile.name().is_empty() {
+            "none"
+        } else {
+            report.profile.name()
+        },
+        life_cycle.as_str_name(),
+        report.files.len(),
+        security.verified
+    );
+    let resp = v1::ReadCardResponse {
+        device_id: device.to_string(),
+        chip_serial: chip.serial.clone(),
+        capacity_bytes: u32::try_from(chip.capacity).unwrap_or(u32::MAX),
+        life_cycle: life_cycle.into(),
+        profile: report.profile.name().to_owned(),
+        files: report
+            .files
+            .iter()
+            .map(|f| v1::ChipFile {
+                fid: f.fid.to_string(),
+                name: f.name.to_owned(),
+                size: u32::try_from(f.size).unwrap_or(u32::MAX),
+                hash: hash_check(f.hash).into(),
+                content: f.content.clone(),
+            })
+            .collect(),
+        fields: report
+            .fields
+            .iter()
+            .map(|(name, value)| v1::ChipField {
+                name: (*name).to_owned(),
+                value: value.clone(),
+            })
+            .collect(),
+        security: Some(v1::ChipSecurity {
+            signed: security.signed,
+            verified: security.verified,
+            signer_subject: security.signer_subject.clone().unwrap_or_default(),
+            signer_trusted: security.signer_trusted,
+            problem: security.problem.clone().unwrap_or_default(),
+        }),
+        problems: report.problems.clone(),
+    };
+    (resp, detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +304,52 @@ mod tests {
                 .profile,
             ProfileChoice::IcaoOpenV1 { .. }
         ));
+    }
+
+    #[test]
+    fn trusted_certificates_follow_the_profile() {
+        let open = ChipConfig {
+            profile: ProfileChoice::OpenV0,
+            capacity_bytes: 8192,
+        };
+        assert!(trusted_certificates(&open).unwrap().is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("ds-cert.pem");
+        let icao = |cert: PathBuf| ChipConfig {
+            profile: ProfileChoice::IcaoOpenV1 {
+                ds_key: dir.path().join("unused"),
+                ds_cert: cert,
+            },
+            capacity_bytes: 8192,
+        };
+        let e = trusted_certificates(&icao(cert.clone())).unwrap_err();
+        assert!(e.starts_with("card.ds_cert"), "{e}");
+        let signer = DocumentSigner::test_only(b"rekamd pcsc").unwrap();
+        std::fs::write(&cert, signer.certificate_pem().unwrap()).unwrap();
+        let trusted = trusted_certificates(&icao(cert.clone())).unwrap();
+        assert_eq!(trusted, [signer.certificate().clone()]);
+        std::fs::write(&cert, "not a certificate").unwrap();
+        assert!(trusted_certificates(&icao(cert)).is_err());
+    }
+
+    #[test]
+    fn a_blank_chip_reads_as_blank_with_nothing_verified() {
+        let chip = ChipInfo {
+            serial: "04AA".into(),
+            capacity: 8192,
+            personalised: false,
+            activated: false,
+        };
+        let id = DeviceId::new("pcsc:encoder:0").unwrap();
+        let (resp, detail) = read_card_response(&id, &chip, &ChipFiles::default(), &[]);
+        assert_eq!(resp.life_cycle(), v1::ChipLifeCycle::Blank);
+        assert_eq!((resp.profile.as_str(), resp.files.len()), ("", 0));
+        assert_eq!(resp.chip_serial, "04AA");
+        let security = resp.security.unwrap();
+        assert!(!security.verified && !security.signed);
+        assert_eq!(
+            detail,
+            "profile=none life_cycle=CHIP_LIFE_CYCLE_BLANK files=0 verified=false"
+        );
     }
 }

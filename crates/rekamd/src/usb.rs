@@ -5,7 +5,9 @@
 //!   PermissionDenied or Ready, kept current by the hotplug watcher), and a replug resumes it.
 //! - Discovery: a supported sensor that no configured selector names (by VID:PID) is added to
 //!   the registry when it is plugged in, as `usb:fingerprint:PORT`, and removed when it is
-//!   pulled out, within a second (libusb hotplug callbacks, or a 200 ms poll).
+//!   pulled out, within a second (libusb hotplug callbacks, or a 200 ms poll). Its
+//!   capabilities join the daemon's [`CapabilityTable`] before it joins the registry, so
+//!   `ListDevices` and `WatchDevices` show them as they do a configured sensor's.
 //!
 //! ```toml
 //! [[devices]]
@@ -15,13 +17,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use rekam_dev_usb::hotplug::{Seen, Subscription, UsbEvent, Watcher};
 use rekam_hal::{AnyDevice, DeviceId, DeviceSelector};
 use rekam_station::registry::Registry;
 
 use crate::config::{Config, ConfigError, DeviceConfig};
+use crate::drivers::{capabilities_of, CapabilityTable};
 
 /// Opens configured device number `index` (a `usb:` selector).
 pub fn open(config: &Config, index: usize, dev: &DeviceConfig) -> Result<AnyDevice, ConfigError> {
@@ -49,7 +52,11 @@ impl fmt::Debug for Discovery {
 }
 
 /// Starts discovery on the real bus; `None` when libusb cannot start (logged).
-pub fn discover(registry: &Registry, config: &Config) -> Option<Discovery> {
+pub fn discover(
+    registry: &Registry,
+    capabilities: &Arc<CapabilityTable>,
+    config: &Config,
+) -> Option<Discovery> {
     let watcher = Watcher::global()?;
     let configured = config.devices.iter().map(|d| d.selector.clone()).collect();
     let opener: Opener = Box::new(|id, seen| match rekam_dev_usb::open_found(id, seen) {
@@ -59,13 +66,20 @@ pub fn discover(registry: &Registry, config: &Config) -> Option<Discovery> {
             None
         }
     });
-    discover_with(&watcher, registry.clone(), configured, opener)
+    discover_with(
+        &watcher,
+        registry.clone(),
+        capabilities.clone(),
+        configured,
+        opener,
+    )
 }
 
 /// Discovery over any watcher and opener (the seam tests use).
 pub fn discover_with(
     watcher: &Watcher,
     registry: Registry,
+    capabilities: Arc<CapabilityTable>,
     configured: Vec<DeviceSelector>,
     opener: Opener,
 ) -> Option<Discovery> {
@@ -103,6 +117,7 @@ pub fn discover_with(
                         }
                         if let Some(device) = opener(id.clone(), &seen) {
                             tracing::info!(device = %id, model = seen.model.name, "USB sensor plugged in");
+                            capabilities.insert(id.clone(), capabilities_of(&device));
                             registry.add(device);
                             found.insert((seen.bus, seen.address), id);
                         }
@@ -111,6 +126,7 @@ pub fn discover_with(
                         if let Some(id) = found.remove(&(seen.bus, seen.address)) {
                             tracing::info!(device = %id, "USB sensor pulled out");
                             registry.remove(&id);
+                            capabilities.remove(&id);
                         }
                     }
                     // The scanner follows its own access changes.
@@ -135,6 +151,7 @@ mod tests {
     use rekam_dev_usb::mock::ScriptedBus;
     use rekam_dev_usb::{table, UsbFingerprintScanner};
     use rekam_hal::DeviceState;
+    use rekam_proto::v1::{self, device::Capabilities};
     use rekam_station::registry::{RegistryEvent, Timeouts};
     use std::time::Duration;
 
@@ -167,12 +184,30 @@ mod tests {
         let watcher = Watcher::start(bus.clone()).unwrap();
         let registry = Registry::new(Timeouts::default());
         let mut rx = registry.subscribe();
-        let _discovery =
-            discover_with(&watcher, registry.clone(), vec![], opener(watcher.clone())).unwrap();
+        let caps = Arc::new(CapabilityTable::default());
+        let _discovery = discover_with(
+            &watcher,
+            registry.clone(),
+            caps.clone(),
+            vec![],
+            opener(watcher.clone()),
+        )
+        .unwrap();
 
         bus.set(vec![seen_for_tests(1, 7, Access::Ok)]);
         let id = DeviceId::new("usb:fingerprint:1-7").unwrap();
         assert_eq!(next(&mut rx).await, RegistryEvent::Added(id.clone()));
+        // Its capabilities are known by the time it is listed.
+        assert_eq!(
+            caps.get(&id),
+            Some(Capabilities::Fingerprint(v1::FingerprintCapabilities {
+                slap: false,
+                single_finger: true,
+                ppi: 500,
+                segmentation: false,
+                preview: false,
+            }))
+        );
         // Its first status comes from the device thread.
         loop {
             if let RegistryEvent::Changed(_) = next(&mut rx).await {
@@ -195,6 +230,11 @@ mod tests {
             }
         }
         assert!(registry.list(None).is_empty());
+        assert_eq!(
+            caps.get(&id),
+            None,
+            "a pulled sensor's capabilities are forgotten"
+        );
 
         // Plugged in where this user may not open it: listed as PermissionDenied.
         bus.set(vec![seen_for_tests(1, 8, Access::Denied)]);
@@ -219,6 +259,7 @@ mod tests {
         let _discovery = discover_with(
             &watcher,
             registry.clone(),
+            Arc::new(CapabilityTable::default()),
             configured,
             opener(watcher.clone()),
         )

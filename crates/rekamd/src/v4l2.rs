@@ -3,6 +3,12 @@
 //! family. The camera is opened lazily: the daemon starts with it unplugged (listed as
 //! disconnected until it is plugged in).
 //!
+//! Built with the `scripted-cameras` feature (tests and benchmarks only), a selector
+//! `v4l2:scripted:MODE[,MODE]` (e.g. `v4l2:scripted:mjpeg-1280x720@30?preview_frames=300`)
+//! opens `rekam-dev-v4l2`'s paced scripted camera instead of a device node: the preview
+//! benchmark (`benches/preview.rs`) runs the whole preview path with it. Without the feature
+//! such a selector is a configuration error.
+//!
 //! ```toml
 //! [[devices]]
 //! selector = "v4l2:/dev/rekam-face?preview_width=640&focus=auto"

@@ -146,9 +146,17 @@ impl Measure {
     /// The operator guidance for a failure of this measure with value `value`
     /// (`thresholds` tells a low failure from a high one for ranges).
     ///
-    /// `GuidanceCode` has no code for a tilted head, an open mouth, uneven light, a busy
-    /// background, low contrast or unnatural colour: those map to the nearest code
-    /// (`FaceNotCentred` for roll, `PoorQuality` for the rest).
+    /// An open mouth gives [`GuidanceCode::MouthOpen`], uneven light
+    /// [`GuidanceCode::UnevenLight`], and a tilted eye line (roll)
+    /// [`GuidanceCode::HeadNotFrontal`]: roll is the head's pose, which the subject corrects by
+    /// straightening the head, not by moving in the frame (`FaceNotCentred` is for the
+    /// position and margins). A busy background, low contrast or unnatural colour are for the
+    /// operator to fix at the station (backdrop, lamp, camera settings), not the subject, and
+    /// have no more specific code than [`GuidanceCode::PoorQuality`].
+    ///
+    /// Yaw, pitch and the face's gaze are not measured (there are no landmarks beyond the eye
+    /// centres): on the simulator's portraits a head turned 20-30° shortens the inter-eye
+    /// distance by cos(yaw) and so reads as `TooFar`, and a pitch of ±15° passes.
     pub fn guidance(self, value: f32, t: &FaceThresholds) -> GuidanceCode {
         let low = |range: (f32, f32)| value < range.0;
         match self {
@@ -172,9 +180,11 @@ impl Measure {
             | Measure::MarginLeft
             | Measure::MarginRight
             | Measure::MarginTop
-            | Measure::MarginBottom
-            | Measure::Roll => GuidanceCode::FaceNotCentred,
+            | Measure::MarginBottom => GuidanceCode::FaceNotCentred,
+            Measure::Roll => GuidanceCode::HeadNotFrontal,
             Measure::EyesOpen => GuidanceCode::EyesClosed,
+            Measure::MouthOpen => GuidanceCode::MouthOpen,
+            Measure::IlluminationUniformity => GuidanceCode::UnevenLight,
             Measure::LuminanceMean => {
                 if low(t.luminance_mean) {
                     GuidanceCode::TooDark
@@ -185,10 +195,8 @@ impl Measure {
             Measure::UnderExposure => GuidanceCode::TooDark,
             Measure::OverExposure => GuidanceCode::TooBright,
             Measure::Sharpness => GuidanceCode::OutOfFocus,
-            Measure::MouthOpen
-            | Measure::LuminanceVariance
+            Measure::LuminanceVariance
             | Measure::DynamicRange
-            | Measure::IlluminationUniformity
             | Measure::BackgroundUniformity
             | Measure::NaturalColour => GuidanceCode::PoorQuality,
         }

@@ -143,15 +143,19 @@ pub enum IrisFeedback {
 impl IrisFeedback {
     /// What to tell the person at the camera.
     ///
-    /// The hardware abstraction has no codes yet for "look at the camera", "centre the eye in
-    /// the frame" or light-level advice about the pupil; those map to
-    /// [`GuidanceCode::PoorQuality`] until it does.
+    /// Off-axis gaze gives [`GuidanceCode::LookAtCamera`]; a pupil outside the ratio range
+    /// (constricted or dilated) gives [`GuidanceCode::PupilSize`], light-level advice for the
+    /// room. A poor margin, a non-concentric segmentation and contrast or grey-scale faults in
+    /// a normally exposed image have no more specific code than [`GuidanceCode::PoorQuality`]:
+    /// a non-concentric pupil usually comes with off-axis gaze, which raises its own code.
     pub fn guidance(self, mean_grey: f32) -> GuidanceCode {
         match self {
             IrisFeedback::IrisTooSmall => GuidanceCode::TooFar,
             IrisFeedback::IrisTooLarge => GuidanceCode::TooClose,
             IrisFeedback::Occluded => GuidanceCode::IrisOccluded,
             IrisFeedback::OutOfFocus => GuidanceCode::OutOfFocus,
+            IrisFeedback::OffAxisGaze => GuidanceCode::LookAtCamera,
+            IrisFeedback::PupilConstricted | IrisFeedback::PupilDilated => GuidanceCode::PupilSize,
             IrisFeedback::LowGreyScale
             | IrisFeedback::LowIrisPupilContrast
             | IrisFeedback::Noisy

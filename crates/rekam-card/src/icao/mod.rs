@@ -4,6 +4,8 @@
 //!
 //! - [`lds`] encodes EF.COM, DG1 (the card record), DG2 (face, ISO/IEC 19794-5), DG3 (fingerprint
 //!   templates), DG7 (signature image).
+//! - [`inspect`] reads a chip back for a technician (files, DG1 with the NIK masked, hashes,
+//!   passive authentication).
 //! - [`sod`] builds EF.SOD (CMS SignedData over the data-group hashes, ECDSA P-256 document signer)
 //!   and [`passive_authentication`].
 //!
@@ -12,6 +14,7 @@
 //! read-back byte for byte and then runs passive authentication against the profile's own
 //! signer certificate; `templates` gives DG3's templates once passive authentication passed.
 
+pub mod inspect;
 pub mod lds;
 pub mod sod;
 
@@ -22,7 +25,11 @@ use std::sync::Arc;
 use crate::profile::{CardProfile, ChipBiometrics, ChipContent, FileId, ProfileError, Template};
 use crate::record::CardRecord;
 
-pub use sod::{passive_authentication, DocumentSigner, PassiveAuthentication};
+pub use inspect::{inspect, ChipReport, DetectedProfile, FileReport, HashCheck, SecurityReport};
+pub use sod::{
+    certificate_from_pem, passive_authentication, DocumentSigner, PassiveAuthentication,
+};
+pub use x509_cert::Certificate;
 
 /// The LDS1 application identifier.
 pub const LDS1_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];

@@ -279,35 +279,7 @@ pub fn passive_authentication(
     trusted: &[Certificate],
 ) -> Result<PassiveAuthentication, ProfileError> {
     let bad = ProfileError::SecurityObject;
-    let sod = content
-        .file(lds::EF_SOD)
-        .ok_or(ProfileError::MissingFile(lds::EF_SOD))?;
-    let der = rekam_apdu::tlv::expect(sod, lds::TAG_SOD)
-        .map_err(|_| bad("EF.SOD is not BER-TLV"))?
-        .ok_or(bad("EF.SOD's outer tag is not 77"))?;
-    let ci = ContentInfo::from_der(der).map_err(|_| bad("not a CMS ContentInfo"))?;
-    if ci.content_type != OID_SIGNED_DATA {
-        return Err(bad("not a SignedData"));
-    }
-    let sd: SignedData = ci
-        .content
-        .decode_as()
-        .map_err(|_| bad("the SignedData does not parse"))?;
-    if sd.version != CmsVersion::V3 || !sd.digest_algorithms.iter().any(|a| a.oid == OID_SHA256) {
-        return Err(bad("not a version 3 SignedData with SHA-256"));
-    }
-    if sd.encap_content_info.econtent_type != OID_LDS_SECURITY_OBJECT {
-        return Err(bad("the signed content is not an LDSSecurityObject"));
-    }
-    let lso_der = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or(bad("no signed content"))?
-        .decode_as::<OctetString>()
-        .map_err(|_| bad("the signed content is not an OCTET STRING"))?;
-    let lso = LdsSecurityObject::from_der(lso_der.as_bytes())
-        .map_err(|_| bad("the LDSSecurityObject does not parse"))?;
+    let (sd, lso_der, lso) = signed_security_object(content)?;
     let cert = sd
         .certificates
         .as_ref()
@@ -390,6 +362,76 @@ pub fn passive_authentication(
         signer_trusted,
         data_groups: checked,
     })
+}
+
+/// EF.SOD of `content` parsed down to its LDSSecurityObject, nothing verified yet: the
+/// SignedData, the LDSSecurityObject's DER and the object.
+fn signed_security_object(
+    content: &ChipContent,
+) -> Result<(SignedData, OctetString, LdsSecurityObject), ProfileError> {
+    let bad = ProfileError::SecurityObject;
+    let sod = content
+        .file(lds::EF_SOD)
+        .ok_or(ProfileError::MissingFile(lds::EF_SOD))?;
+    let der = rekam_apdu::tlv::expect(sod, lds::TAG_SOD)
+        .map_err(|_| bad("EF.SOD is not BER-TLV"))?
+        .ok_or(bad("EF.SOD's outer tag is not 77"))?;
+    let ci = ContentInfo::from_der(der).map_err(|_| bad("not a CMS ContentInfo"))?;
+    if ci.content_type != OID_SIGNED_DATA {
+        return Err(bad("not a SignedData"));
+    }
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|_| bad("the SignedData does not parse"))?;
+    if sd.version != CmsVersion::V3 || !sd.digest_algorithms.iter().any(|a| a.oid == OID_SHA256) {
+        return Err(bad("not a version 3 SignedData with SHA-256"));
+    }
+    if sd.encap_content_info.econtent_type != OID_LDS_SECURITY_OBJECT {
+        return Err(bad("the signed content is not an LDSSecurityObject"));
+    }
+    let lso_der = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or(bad("no signed content"))?
+        .decode_as::<OctetString>()
+        .map_err(|_| bad("the signed content is not an OCTET STRING"))?;
+    let lso = LdsSecurityObject::from_der(lso_der.as_bytes())
+        .map_err(|_| bad("the LDSSecurityObject does not parse"))?;
+    Ok((sd, lso_der, lso))
+}
+
+/// The data-group hashes EF.SOD lists (number, SHA-256), read without checking the
+/// signature: for a technician's dump, which reports each file's hash on its own. Use
+/// [`passive_authentication`] to trust them.
+pub fn listed_hashes(content: &ChipContent) -> Result<Vec<(u8, Vec<u8>)>, ProfileError> {
+    let (_, _, lso) = signed_security_object(content)?;
+    if lso.hash_algorithm.oid != OID_SHA256 {
+        return Err(ProfileError::SecurityObject(
+            "the data group hash algorithm is not SHA-256",
+        ));
+    }
+    Ok(lso
+        .hashes
+        .iter()
+        .map(|h| (h.number, h.hash.as_bytes().to_vec()))
+        .collect())
+}
+
+/// The subject of the document signer certificate EF.SOD carries, if it parses (whether or
+/// not it is trusted or the signature verifies).
+pub fn carried_signer_subject(content: &ChipContent) -> Option<String> {
+    let (sd, _, _) = signed_security_object(content).ok()?;
+    sd.certificates.as_ref()?.0.iter().find_map(|c| match c {
+        CertificateChoices::Certificate(cert) => Some(cert.tbs_certificate.subject.to_string()),
+        _ => None,
+    })
+}
+
+/// A certificate from PEM (the station's trusted document signer certificate).
+pub fn certificate_from_pem(pem: &str) -> Result<Certificate, ProfileError> {
+    Certificate::from_pem(pem).map_err(|e| ProfileError::Signer(format!("the certificate: {e}")))
 }
 
 /// The data-group file ids a passive authentication covers (for callers that list files).

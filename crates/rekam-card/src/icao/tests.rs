@@ -14,7 +14,7 @@ pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn bio() -> ChipBiometrics {
+pub(crate) fn bio() -> ChipBiometrics {
     ChipBiometrics {
         face_jpeg: jpeg(120, 160),
         signature_png: [&b"\x89PNG\r\n\x1a\n"[..], &[3u8; 300][..]].concat(),

@@ -3,7 +3,8 @@
 //! this binary instead).
 //!
 //! - `rekam-usbfp list`: supported sensors on the bus and whether this user may open them.
-//! - `rekam-usbfp capture OUT.png [--count N]`: waits for a finger and saves the image.
+//! - `rekam-usbfp capture OUT.png [--count N]`: waits for a finger and saves the image, as the
+//!   sensor sends it (native resolution; the station's driver resamples it to 500 ppi).
 //! - `rekam-usbfp send HEX [--read N]`: sends one raw command and prints the reply.
 //!
 //! Failures print `error (KIND): MESSAGE` on stderr, KIND being the driver's error kind

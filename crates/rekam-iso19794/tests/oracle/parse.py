@@ -1,14 +1,19 @@
 """Independent reader for tests/oracle.rs: parses ISO/IEC 19794 records with the `iso19794`
 PyPI package (IDEMIA) and prints their key fields as one JSON document on stdout.
 
-Usage: python3 parse.py FILE...
+Usage: python3 parse.py [--pixels] FILE...
 
 Supported by the package: finger image records "FIR" version 020 (ISO/IEC 19794-4:2011) and
 face image records "FAC" version 010 (ISO/IEC 19794-5:2005). Each FILE gives an object with
 "file" and either "error" (the package refused it) or "format", the general header fields
 and "frames" (one per representation). Codes the package turns into names are mapped back to
-the numbers of its own tables, so the comparison is numeric.
+the numbers of its own tables, so the comparison is numeric. With --pixels each frame also
+decodes its image through the package (Pillow's decoder for the record's compression: its
+bundled OpenJPEG for JPEG 2000) and reports "pixels": the SHA-256 of the decoded samples,
+row-major, interleaved.
 """
+
+import hashlib
 
 import json
 import sys
@@ -74,7 +79,7 @@ def fac_frame(im):
     }
 
 
-def parse(path):
+def parse(path, pixels=False):
     im = Image.open(path)
     out = {"format": im.format}
     info = im.info
@@ -96,16 +101,21 @@ def parse(path):
     for i in range(count):
         if i > 0:
             im.seek(i)
-        frames.append(frame(im))
+        f = frame(im)
+        if pixels:
+            f["pixels"] = hashlib.sha256(im.tobytes()).hexdigest()
+        frames.append(f)
     out["frames"] = frames
     return out
 
 
-def main(paths):
+def main(args):
+    pixels = "--pixels" in args
+    paths = [a for a in args if a != "--pixels"]
     results = []
     for path in paths:
         try:
-            entry = parse(path)
+            entry = parse(path, pixels)
         except Exception as e:  # the package refusing a record is a result, not a crash
             entry = {"error": repr(e), "trace": traceback.format_exc(limit=3)}
         entry["file"] = path

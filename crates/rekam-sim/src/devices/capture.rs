@@ -100,6 +100,29 @@ fn other_hand(f: Finger) -> Finger {
     Finger::from_iso_code((f.iso_code() + 4) % 10 + 1).unwrap_or(f)
 }
 
+/// Labels `tips` as a scanner that trusts the request would: left to right in the image, the
+/// fingers of `requested` in the order its layout puts them.
+fn label_by_position(requested: SlapKind, tips: &mut [finger::RenderedTip]) {
+    let mut labels = requested.fingers();
+    labels.sort_by(|a, b| {
+        let x = |f: &Finger| finger::slot(requested, *f).map_or(0.0, |s| s.cx);
+        x(a).total_cmp(&x(b))
+    });
+    tips.sort_by_key(|t| t.bbox.x);
+    // With a finger missing, the tips fill the slots from the index finger's side.
+    let index_first = labels
+        .first()
+        .is_some_and(|f| matches!(f, Finger::RightIndex | Finger::LeftIndex));
+    if !index_first {
+        labels.reverse();
+        tips.reverse();
+    }
+    for (tip, label) in tips.iter_mut().zip(labels) {
+        tip.finger = label;
+    }
+    tips.sort_by_key(|t| t.bbox.x);
+}
+
 /// The finger a `PartialSlap` without a finger drops: the little finger (left thumb for the
 /// thumbs), or the last finger present.
 fn default_dropped(kind: SlapKind, present: &[Finger]) -> Option<Finger> {
@@ -176,6 +199,19 @@ impl FingerprintScanner for SimFingerprintScanner {
             present.sort();
             guidance.push(Guidance::new(GuidanceCode::WrongHand));
         }
+        // The other hand, unnoticed: rendered as it lies, labelled by position below.
+        let same_hand_twice = layout == req.slap
+            && matches!(req.slap, SlapKind::LeftFour | SlapKind::RightFour)
+            && faults.take(FaultKind::SameHandTwice).is_some();
+        if same_hand_twice {
+            layout = if req.slap == SlapKind::LeftFour {
+                SlapKind::RightFour
+            } else {
+                SlapKind::LeftFour
+            };
+            present = present.into_iter().map(other_hand).collect();
+            present.sort();
+        }
         if !matches!(req.slap, SlapKind::Single(_)) {
             let fallback = default_dropped(layout, &present);
             let taken = faults.take_if(FaultKind::PartialSlap, |f| match f.finger {
@@ -205,7 +241,10 @@ impl FingerprintScanner for SimFingerprintScanner {
                 identity: synth::finger_identity(owner, f),
             })
             .collect();
-        let rendered = finger::render_slap(layout, &placed, seed, low);
+        let mut rendered = finger::render_slap(layout, &placed, seed, low);
+        if same_hand_twice {
+            label_by_position(req.slap, &mut rendered.tips);
+        }
         let segments = rendered
             .tips
             .into_iter()

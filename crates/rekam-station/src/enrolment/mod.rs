@@ -213,7 +213,8 @@ pub struct AttemptData {
     /// The quality 0..100 of each item seen in the attempt (for a slap, each segmented
     /// finger). Items of other targets are refused; excepted items are ignored.
     pub qualities: Vec<(ItemKey, u8)>,
-    /// The device's guidance for this attempt (a `WrongHand` refuses the attempt).
+    /// The device's guidance for this attempt (a `WrongHand` or `DuplicateFinger` refuses the
+    /// attempt).
     pub guidance: Vec<Guidance>,
     /// The measures behind each item's quality, as the station's checks took them (may be
     /// empty for an item; items not in `qualities` are refused).
@@ -1081,10 +1082,14 @@ impl Session {
             .copied()
             .filter(|k| !seen.iter().any(|a| a.item == *k))
             .collect();
-        let wrong_hand = data
-            .guidance
-            .iter()
-            .any(|g| g.code == GuidanceCode::WrongHand);
+        // The other hand on the scanner, or a finger already captured under another name
+        // (the station's matcher): nothing of the attempt is kept.
+        let wrong_hand = data.guidance.iter().any(|g| {
+            matches!(
+                g.code,
+                GuidanceCode::WrongHand | GuidanceCode::DuplicateFinger
+            )
+        });
         let refused = wrong_hand || !missing.is_empty();
         for item in &missing {
             push(match item {

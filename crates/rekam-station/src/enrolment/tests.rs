@@ -573,6 +573,27 @@ fn the_wrong_hand_is_refused() {
 }
 
 #[test]
+fn a_duplicate_finger_is_refused() {
+    let mut s = baru();
+    let g = [Guidance::finger(
+        GuidanceCode::DuplicateFinger,
+        Finger::RightMiddle,
+    )];
+    let ev = run!(
+        s,
+        s.decide_attempt(
+            CaptureTarget::RightSlap,
+            data(&all_at(CaptureTarget::RightSlap, 95), &g, 1, t0())
+        )
+    );
+    let a = attempt_event(&ev);
+    assert_eq!(a.outcome, AttemptOutcome::Refused);
+    assert_eq!(a.guidance, g);
+    assert!(a.items.is_empty());
+    assert!(s.item(f(Finger::RightIndex)).unwrap().best.is_none());
+}
+
+#[test]
 fn the_best_attempt_per_item_is_kept_when_the_budget_is_spent() {
     let mut s = baru();
     let t = CaptureTarget::Thumbs;

@@ -1,15 +1,15 @@
 //! Turning device captures into stored samples, and samples into chip content.
 //!
 //! Runs on the device's actor thread (inside a lease call), so the image encoding here is off
-//! the async runtime. Samples are stored as they are exchanged today: PNG (lossless) for
-//! fingers, irises and the signature, JPEG for the face. Standard ISO/IEC 19794 records and
-//! real quality measures replace this with `rekam-biometrics`.
+//! the async runtime. Samples are stored as the devices deliver them: PNG (lossless) for
+//! fingers, irises and the signature, JPEG for the face; the ISO/IEC 19794 records built from
+//! them at finalization are in `station::records`, the quality measures in `station::quality`.
 //!
 //! Fingerprint templates: [`template_of`] extracts the minutiae of a kept finger sample with
 //! `rekam-match` (MINDTCT, capped to the chip's byte budget) and writes them in the
 //! ISO/IEC 19794-2 compact card format; at activation [`compare`] scores the live finger image
-//! against the chip's template (BOZORTH3) and decides with `rekam_match::MatchThreshold::DEFAULT`
-//! (calibrated for a false match rate of 0.1 %).
+//! against the chip's template (BOZORTH3) and decides with the configured threshold (`[matching]`,
+//! [`MatchingConfig`]; the default 70 is calibrated for a false match rate of 0.1 %).
 //!
 //! Simulated identities: a simulated scanner tags each finger with a `SimIdentity`, kept in the
 //! finger PNG as a `tEXt` chunk (`rekam-sim-identity`) for tests; matching does not use it.
@@ -29,6 +29,7 @@ use rekam_biometrics::fingerprint::segment;
 use rekam_biometrics::signature::{self, PadGeometry};
 
 use super::enrol::CaptureUpdate;
+use super::matching::MatchingConfig;
 use super::quality::{self, BiometricChecks};
 use super::records;
 use crate::enrolment::{CaptureTarget, ItemKey, QualityMeasure};
@@ -357,11 +358,15 @@ pub(crate) fn signature_record_of(png_bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The chip template of a stored finger sample (see the module doc): its minutiae in the
-/// ISO/IEC 19794-2 compact card format, or `None` when the sample does not decode or holds too
-/// few minutiae.
-pub(crate) fn template_of(finger_iso: u8, png_bytes: &[u8]) -> Option<Template> {
+/// ISO/IEC 19794-2 compact card format, capped as `matching` says, or `None` when the sample
+/// does not decode or holds too few minutiae.
+pub(crate) fn template_of(
+    finger_iso: u8,
+    png_bytes: &[u8],
+    matching: &MatchingConfig,
+) -> Option<Template> {
     let image = decode_gray(png_bytes)?;
-    let template = rekam_match::extract(&image, &rekam_match::ExtractOptions::default()).ok()?;
+    let template = rekam_match::extract(&image, &matching.extract_options()).ok()?;
     Some(Template {
         finger: finger_iso,
         format: TemplateFormat::Iso19794_2Compact,
@@ -369,26 +374,27 @@ pub(crate) fn template_of(finger_iso: u8, png_bytes: &[u8]) -> Option<Template> 
     })
 }
 
-/// The comparison score a match needs (BOZORTH3 scale; see [`compare`]).
-pub(crate) const MATCH_THRESHOLD: u32 = rekam_match::MatchThreshold::DEFAULT.0;
-
-/// Compares a chip template with a live finger image: `(matched, BOZORTH3 score)`. A template
-/// in another format, or a live image without enough minutiae, scores 0. Takes tens of
-/// milliseconds: call it off the async runtime.
-pub(crate) fn compare(template: &Template, live: Option<&RawImage>) -> (bool, u32) {
+/// Compares a chip template with a live finger image: `(matched, BOZORTH3 score)`, decided
+/// with `matching.threshold`. A template in another format, or a live image without enough
+/// minutiae, scores 0. Takes tens of milliseconds: call it off the async runtime.
+pub(crate) fn compare(
+    template: &Template,
+    live: Option<&RawImage>,
+    matching: &MatchingConfig,
+) -> (bool, u32) {
     let score = match (template.format, live) {
         (TemplateFormat::Iso19794_2Compact, Some(image)) => {
             match (
                 rekam_match::Template::from_compact_card(&template.data),
-                rekam_match::extract(image, &rekam_match::ExtractOptions::default()),
+                rekam_match::extract(image, &matching.extract_options()),
             ) {
-                (Ok(reference), Ok(probe)) => rekam_match::compare(&reference, &probe).0,
-                _ => 0,
+                (Ok(reference), Ok(probe)) => rekam_match::compare(&reference, &probe),
+                _ => rekam_match::Score(0),
             }
         }
-        _ => 0,
+        _ => rekam_match::Score(0),
     };
-    (score >= MATCH_THRESHOLD, score)
+    (matching.match_threshold().accepts(score), score.0)
 }
 
 /// The chip photo: the ISO/IEC 19794-5 token-frontal crop of the portrait (eyes at the
@@ -489,7 +495,7 @@ mod tests {
         let png = encode_png(&img, Some(SimIdentity(0xdead_beef))).unwrap();
         assert_eq!(sim_identity_of(&png), Some(SimIdentity(0xdead_beef)));
         // Too small for minutiae: no template.
-        assert!(template_of(2, &png).is_none());
+        assert!(template_of(2, &png, &MatchingConfig::default()).is_none());
     }
 
     #[test]
@@ -499,16 +505,33 @@ mod tests {
         let other = MasterPrint::cached(SimIdentity(0x07E5), rekam_hal::Finger::RightIndex);
         let kept = impression(&master, &ImpressionParams::from_seed(1));
         let png = encode_png(&kept, Some(SimIdentity(0x7E57))).unwrap();
-        let t = template_of(2, &png).unwrap();
+        let matching = MatchingConfig::default();
+        let t = template_of(2, &png, &matching).unwrap();
         assert_eq!(t.format, TemplateFormat::Iso19794_2Compact);
         assert!(t.data.len() <= 150 && t.data.len().is_multiple_of(3));
         let live = impression(&master, &ImpressionParams::from_seed(2));
-        let (matched, score) = compare(&t, Some(&live));
+        let (matched, score) = compare(&t, Some(&live), &matching);
         assert!(matched, "genuine score {score}");
         let impostor = impression(&other, &ImpressionParams::from_seed(2));
-        let (matched, score) = compare(&t, Some(&impostor));
+        let (matched, score) = compare(&t, Some(&impostor), &matching);
         assert!(!matched, "impostor score {score}");
-        assert_eq!(compare(&t, None), (false, 0));
+        assert_eq!(compare(&t, None, &matching), (false, 0));
+        // The configured threshold decides: the same genuine pair fails a threshold above its
+        // score, and a smaller budget gives a smaller template.
+        let strict = MatchingConfig {
+            threshold: score_of_genuine(&t, &live, &matching) + 1,
+            ..MatchingConfig::default()
+        };
+        assert!(!compare(&t, Some(&live), &strict).0);
+        let small = MatchingConfig {
+            template_bytes: 60,
+            ..MatchingConfig::default()
+        };
+        assert_eq!(template_of(2, &png, &small).unwrap().data.len(), 60);
+    }
+
+    fn score_of_genuine(t: &Template, live: &RawImage, matching: &MatchingConfig) -> u32 {
+        compare(t, Some(live), matching).1
     }
 
     #[test]

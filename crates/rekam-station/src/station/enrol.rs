@@ -211,6 +211,16 @@ impl Station {
             // device's WrongHand guidance refuses the attempt, and nothing of them is kept.
             let wanted = target.items();
             captured.items.retain(|i| wanted.contains(&i.item));
+            // One finger captured twice across targets (`station::matching`): guidance that
+            // refuses the attempt.
+            for g in self
+                .finger_cross_check(id, target, &captured.items, actor)
+                .await?
+            {
+                if !captured.guidance.contains(&g) {
+                    captured.guidance.push(g);
+                }
+            }
             let session = entry.snapshot();
             let now = self.now();
             let data = AttemptData {
@@ -350,11 +360,12 @@ impl Station {
         let mut record_blobs = Vec::new();
         if session.state() == SessionState::Open {
             session.decide_finalize(package_id, Vec::new(), operator.clone(), now)?;
+            let format = self.inner.options.records.image_format;
             for (item, kept) in session.kept_samples() {
                 let bytes = self.session_blob(id, &kept.blob, actor).await?;
                 let (media_type, score, at) = (kept.blob.media_type.clone(), kept.score, kept.at);
                 let built = tokio::task::spawn_blocking(move || {
-                    records::record_of(item, &media_type, &bytes, score, at)
+                    records::record_with(item, &media_type, &bytes, score, at, format)
                 })
                 .await
                 .map_err(StationError::internal)?

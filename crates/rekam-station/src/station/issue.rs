@@ -39,15 +39,6 @@ const CHIP_TEMPLATES: &str = "application/vnd.rekam.templates+json";
 const DESK_PLACE_WAIT: Duration = Duration::from_secs(120);
 /// How often the desk encoder is asked whether a blank is there.
 const DESK_POLL: Duration = Duration::from_millis(250);
-/// Fingers whose templates go on the chip, in order of preference.
-const TEMPLATE_FINGERS: [Finger; 6] = [
-    Finger::RightIndex,
-    Finger::LeftIndex,
-    Finger::RightMiddle,
-    Finger::LeftMiddle,
-    Finger::RightThumb,
-    Finger::LeftThumb,
-];
 
 /// Starts a job.
 #[derive(Debug, Clone)]
@@ -918,10 +909,12 @@ impl Station {
                     None => Some(capture.image),
                 };
                 let chip = template.clone();
-                let (matched, score) =
-                    tokio::task::spawn_blocking(move || biometrics::compare(&chip, live.as_ref()))
-                        .await
-                        .map_err(StationError::internal)?;
+                let matching = self.inner.options.matching.clone();
+                let (matched, score) = tokio::task::spawn_blocking(move || {
+                    biometrics::compare(&chip, live.as_ref(), &matching)
+                })
+                .await
+                .map_err(StationError::internal)?;
                 let events =
                     job.decide_activation_attempt(matched, score, operator.clone(), self.now())?;
                 let detail = if matched { "matched" } else { "no match" };
@@ -940,7 +933,7 @@ impl Station {
                     matched,
                     score,
                     attempts_left: after.activation_attempts_left(),
-                    threshold: biometrics::MATCH_THRESHOLD,
+                    threshold: self.inner.options.matching.threshold,
                     finger,
                 });
                 if matched {
@@ -1084,8 +1077,10 @@ impl Station {
             }
             None => Vec::new(),
         };
+        // The configured template fingers first (`[matching] template_fingers`).
+        let matching = &self.inner.options.matching;
         let mut templates: Vec<Template> = Vec::new();
-        for finger in TEMPLATE_FINGERS {
+        for finger in matching.template_preference() {
             if templates.len() == 2 {
                 break;
             }
@@ -1094,7 +1089,7 @@ impl Station {
                 .and_then(|i| i.best.clone())
             {
                 let png = self.session_blob(&id, &best.blob, actor).await?;
-                if let Some(t) = biometrics::template_of(finger.iso_code(), &png) {
+                if let Some(t) = biometrics::template_of(finger.iso_code(), &png, matching) {
                     templates.push(t);
                 }
             }

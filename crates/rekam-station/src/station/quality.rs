@@ -392,6 +392,46 @@ mod tests {
     }
 
     #[test]
+    fn face_and_iris_guidance_reaches_the_operator_unchanged() {
+        use rekam_hal::{SimIdentity, SimSubject};
+        use rekam_sim::synth::{self, face::FaceParams, iris::IrisParams};
+        // An open mouth in the camera's JPEG: the face checks' own code, not a catch-all.
+        let mut p = FaceParams::new(synth::face_identity(SimSubject(3)), 3 * 31 + 7);
+        p.mouth_open = 1.0;
+        let rgb = synth::face::render_params(&p);
+        let jpeg = synth::encode::jpeg(&rgb, p.width, p.height, 3, 88).unwrap();
+        let a = face(&jpeg, &FaceThresholds::default());
+        assert!(
+            a.guidance.contains(&Guidance::new(GuidanceCode::MouthOpen)),
+            "{:?}",
+            a.guidance
+        );
+        // An eye looking away, and a constricted pupil: their codes, naming the eye.
+        let grey = |p: &IrisParams| {
+            let px = synth::iris::render_params(p);
+            RawImage::gray(synth::iris::WIDTH, synth::iris::HEIGHT, None, px).unwrap()
+        };
+        let mut p = IrisParams::natural(SimIdentity(5), 5);
+        p.gaze_deg = (20.0, 0.0);
+        let a = iris(&grey(&p), Eye::Left, &IrisThresholds::default());
+        assert!(
+            a.guidance
+                .contains(&Guidance::eye(GuidanceCode::LookAtCamera, Eye::Left)),
+            "{:?}",
+            a.guidance
+        );
+        let mut p = IrisParams::natural(SimIdentity(5), 5);
+        p.pupil_ratio = 0.12;
+        let a = iris(&grey(&p), Eye::Right, &IrisThresholds::default());
+        assert!(
+            a.guidance
+                .contains(&Guidance::eye(GuidanceCode::PupilSize, Eye::Right)),
+            "{:?}",
+            a.guidance
+        );
+    }
+
+    #[test]
     fn an_unreadable_sample_scores_zero() {
         let tiny = RawImage::gray(8, 8, Some(500), vec![0; 64]).unwrap();
         let a = finger(&tiny, Finger::RightThumb);

@@ -1,12 +1,24 @@
 //! The enrolment package's standard records: each kept sample as the ISO/IEC 19794 record
-//! identity systems exchange (finger image -4:2011, face -5:2011, iris -6:2011), built at
-//! finalization from the stored sample and its score, and the signature's time series
+//! identity systems exchange (finger image -4:2011, face image -5:2011, iris image -6:2011),
+//! built at finalization from the stored sample and its score, and the signature's time series
 //! (-7:2014), built at capture from the pen samples and kept in the signature's PNG.
 //!
-//! The image inside a record is the sample as stored (lossless PNG for fingers and irises,
-//! the camera's JPEG for the face), so building a record never loses information; the
-//! record's quality block carries the station's score (vendor 0, "unreported": the station's
-//! algorithm has no IBIA registration; algorithm id [`QUALITY_ALGORITHM`]).
+//! **Images.** The image inside a finger, face or iris record is encoded as [`ImageFormat`]
+//! says (`[records] image_format`, [`RecordsConfig`]). By default the station writes
+//! [`ImageFormat::Jpeg2000Lossless`], the enrolment format of MOSIP's
+//! registration specification and ANSI/NIST-ITL's "JP2L": the sample is decoded and coded
+//! again as lossless JPEG 2000 in a JP2 file (`rekam-jp2`, OpenJPEG), with the standards'
+//! "JPEG 2000 lossless" codes: compression algorithm 5 in 19794-4:2011 (Table 9), image data
+//! type 2 in 19794-5:2011, and image format 10 ("JPEG 2000") with compression history 1
+//! ("lossless or none") in 19794-6:2011. The record's pixels are the sample's pixels exactly.
+//! [`ImageFormat::Png`] writes PNG instead (codes 6, 3 and 14): PNG samples go in as stored,
+//! byte for byte, and a JPEG face is decoded and written as PNG.
+//!
+//! The face sample is the camera's JPEG, so its record holds the decoded camera pixels without
+//! further loss, not the scene before the camera compressed it.
+//!
+//! The record's quality block carries the station's score (vendor 0, "unreported": the
+//! station's algorithm has no IBIA registration; algorithm id [`QUALITY_ALGORITHM`]).
 
 use rekam_hal::Eye;
 use rekam_iso19794::face::{FaceImage, FaceImageDataType, FaceImageRecord, FaceImageType, Gender};
@@ -37,12 +49,43 @@ pub mod media {
     pub const SIGNATURE: &str = "application/vnd.iso.19794-7.2014";
 }
 
+/// How the images inside finger, face and iris records are encoded.
+///
+/// Deserializes from `"jp2"` or `"png"` (the `[records] image_format` key, [`RecordsConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
+pub enum ImageFormat {
+    /// Lossless JPEG 2000 in a JP2 file: the enrolment format, and the station's choice.
+    #[default]
+    #[serde(rename = "jp2")]
+    Jpeg2000Lossless,
+    /// PNG: PNG samples as stored, a JPEG face decoded and written as PNG.
+    #[serde(rename = "png")]
+    Png,
+}
+
+/// The `[records]` configuration: how the package's records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordsConfig {
+    /// The image format inside finger, face and iris records (`"jp2"`, the default, or
+    /// `"png"`).
+    pub image_format: ImageFormat,
+}
+
 /// Why a record could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// The stored sample does not decode.
     #[error("the {item} sample does not decode: {reason}")]
     Sample {
+        /// The item.
+        item: String,
+        /// Why.
+        reason: String,
+    },
+    /// The image could not be coded for the record.
+    #[error("the {item} image cannot be coded: {reason}")]
+    Image {
         /// The item.
         item: String,
         /// Why.
@@ -89,39 +132,141 @@ fn quality(score: u8) -> Vec<QualityBlock> {
     }]
 }
 
-fn dims(item: ItemKey, bytes: &[u8]) -> Result<(u16, u16, u8), RecordError> {
+/// A sample's decoded pixels: 8-bit, interleaved, row-major.
+struct Pixels {
+    width: u16,
+    height: u16,
+    /// 1 (grey) or 3 (RGB).
+    channels: u8,
+    data: Vec<u8>,
+}
+
+/// Decodes a stored sample (PNG or JPEG) to 8-bit grey or RGB pixels. Any other pixel layout
+/// (alpha, 16 bits) is refused rather than converted, so the record never silently loses
+/// information.
+fn decode_sample(item: ItemKey, bytes: &[u8]) -> Result<Pixels, RecordError> {
     let sample_err = |reason: String| RecordError::Sample {
         item: item.name().to_owned(),
         reason,
     };
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let image = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
+        .map_err(|e| sample_err(e.to_string()))?
+        .decode()
         .map_err(|e| sample_err(e.to_string()))?;
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|e| sample_err(e.to_string()))?;
-    let w = u16::try_from(w).map_err(|_| sample_err(format!("{w} px wide")))?;
-    let h = u16::try_from(h).map_err(|_| sample_err(format!("{h} px high")))?;
-    let channels = if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
-        // PNG colour type at byte 25: 0 grey, 2 RGB, 4 grey+alpha, 6 RGBA.
-        match bytes.get(25) {
-            Some(0) => 1,
-            _ => 3,
+    let (w, h) = (image.width(), image.height());
+    let width = u16::try_from(w).map_err(|_| sample_err(format!("{w} px wide")))?;
+    let height = u16::try_from(h).map_err(|_| sample_err(format!("{h} px high")))?;
+    let (channels, data) = match image {
+        image::DynamicImage::ImageLuma8(img) => (1, img.into_raw()),
+        image::DynamicImage::ImageRgb8(img) => (3, img.into_raw()),
+        other => {
+            return Err(sample_err(format!(
+                "{:?} pixels are not 8-bit grey or RGB",
+                other.color()
+            )))
         }
-    } else {
-        3
     };
-    Ok((w, h, channels))
+    Ok(Pixels {
+        width,
+        height,
+        channels,
+        data,
+    })
 }
 
-/// Builds the record of one kept sample. `None` for a signature sample that carries no time
-/// series (a pad that gave only an image, or a signature its checks refused).
+/// A sample's image as the record carries it, with its dimensions and channel count.
+struct RecordImage {
+    width: u16,
+    height: u16,
+    channels: u8,
+    bytes: Vec<u8>,
+}
+
+/// Codes a stored sample for a record. `grey_only` refuses colour (finger and iris records
+/// hold 8-bit grey).
+fn record_image(
+    item: ItemKey,
+    media_type: &str,
+    bytes: &[u8],
+    format: ImageFormat,
+    grey_only: bool,
+) -> Result<RecordImage, RecordError> {
+    let image_err = |reason: String| RecordError::Image {
+        item: item.name().to_owned(),
+        reason,
+    };
+    let pixels = decode_sample(item, bytes)?;
+    if grey_only && pixels.channels != 1 {
+        return Err(RecordError::Sample {
+            item: item.name().to_owned(),
+            reason: "the sample is not 8-bit grey".to_owned(),
+        });
+    }
+    let coded = match format {
+        ImageFormat::Jpeg2000Lossless => rekam_jp2::encode_lossless(
+            &pixels.data,
+            u32::from(pixels.width),
+            u32::from(pixels.height),
+            pixels.channels,
+        )
+        .map_err(|e| image_err(e.to_string()))?,
+        // A PNG sample goes in as stored, byte for byte.
+        ImageFormat::Png if media_type == "image/png" => bytes.to_vec(),
+        ImageFormat::Png => {
+            let colour = if pixels.channels == 1 {
+                image::ExtendedColorType::L8
+            } else {
+                image::ExtendedColorType::Rgb8
+            };
+            let mut png = Vec::new();
+            image::ImageEncoder::write_image(
+                image::codecs::png::PngEncoder::new(&mut png),
+                &pixels.data,
+                u32::from(pixels.width),
+                u32::from(pixels.height),
+                colour,
+            )
+            .map_err(|e| image_err(e.to_string()))?;
+            png
+        }
+    };
+    Ok(RecordImage {
+        width: pixels.width,
+        height: pixels.height,
+        channels: pixels.channels,
+        bytes: coded,
+    })
+}
+
+/// Builds the record of one kept sample with the station's image format (lossless JPEG 2000).
+/// `None` for a signature sample that carries no time series (a pad that gave only an image,
+/// or a signature its checks refused).
 pub fn record_of(
     item: ItemKey,
     media_type: &str,
     bytes: &[u8],
     score: u8,
     captured_at: OffsetDateTime,
+) -> Result<Option<Record>, RecordError> {
+    record_with(
+        item,
+        media_type,
+        bytes,
+        score,
+        captured_at,
+        ImageFormat::default(),
+    )
+}
+
+/// [`record_of`] with a choice of image format.
+pub fn record_with(
+    item: ItemKey,
+    media_type: &str,
+    bytes: &[u8],
+    score: u8,
+    captured_at: OffsetDateTime,
+    format: ImageFormat,
 ) -> Result<Option<Record>, RecordError> {
     let encode_err = |source| RecordError::Encode {
         item: item.name().to_owned(),
@@ -137,7 +282,7 @@ pub fn record_of(
             if media_type != "image/png" {
                 return Err(sample_err("a finger sample must be PNG"));
             }
-            let (width, height, _) = dims(item, bytes)?;
+            let image = record_image(item, media_type, bytes, format, true)?;
             let position = FingerPosition::new(finger.iso_code())
                 .ok_or_else(|| sample_err("no ISO finger position"))?;
             let record = FingerImageRecord {
@@ -154,11 +299,14 @@ pub fn record_of(
                     image_horizontal: 500,
                     image_vertical: 500,
                     bit_depth: 8,
-                    compression: FingerCompression::Png,
+                    compression: match format {
+                        ImageFormat::Jpeg2000Lossless => FingerCompression::Jpeg2000Lossless,
+                        ImageFormat::Png => FingerCompression::Png,
+                    },
                     impression: ImpressionType::LIVE_SCAN_PLAIN,
-                    width,
-                    height,
-                    image: bytes.to_vec().into(),
+                    width: image.width,
+                    height: image.height,
+                    image: image.bytes.into(),
                 }],
             };
             Ok(Some(Record {
@@ -167,12 +315,10 @@ pub fn record_of(
             }))
         }
         ItemKey::Face => {
-            let data_type = match media_type {
-                "image/jpeg" => FaceImageDataType::Jpeg,
-                "image/png" => FaceImageDataType::Png,
-                _ => return Err(sample_err("a face sample must be JPEG or PNG")),
-            };
-            let (width, height, channels) = dims(item, bytes)?;
+            if media_type != "image/jpeg" && media_type != "image/png" {
+                return Err(sample_err("a face sample must be JPEG or PNG"));
+            }
+            let image = record_image(item, media_type, bytes, format, false)?;
             let record = FaceImageRecord {
                 temporal_semantics: 0,
                 images: vec![FaceImage {
@@ -189,14 +335,18 @@ pub fn record_of(
                     pose_angle_uncertainty: [0; 3],
                     landmarks: Vec::new().into(),
                     face_image_type: FaceImageType::FullFrontal,
-                    image_data_type: data_type,
-                    width,
-                    height,
+                    image_data_type: match format {
+                        ImageFormat::Jpeg2000Lossless => FaceImageDataType::Jpeg2000Lossless,
+                        ImageFormat::Png => FaceImageDataType::Png,
+                    },
+                    width: image.width,
+                    height: image.height,
                     spatial_sampling_rate_level: 0,
                     post_acquisition_processing: 0,
                     cross_reference: 0,
-                    colour_space: if channels == 1 { 3 } else { 1 },
-                    image: bytes.to_vec().into(),
+                    // 3: 8-bit greyscale; 1: 24-bit RGB.
+                    colour_space: if image.channels == 1 { 3 } else { 1 },
+                    image: image.bytes.into(),
                 }],
             };
             Ok(Some(Record {
@@ -208,7 +358,8 @@ pub fn record_of(
             if media_type != "image/png" {
                 return Err(sample_err("an iris sample must be PNG"));
             }
-            let (width, height, _) = dims(item, bytes)?;
+            let image = record_image(item, media_type, bytes, format, true)?;
+            let (width, height) = (image.width, image.height);
             let record = IrisImageRecord {
                 images: vec![IrisImage {
                     capture_datetime: when,
@@ -224,7 +375,10 @@ pub fn record_of(
                     } else {
                         IrisImageType::Uncropped
                     },
-                    image_format: IrisImageFormat::MonoPng,
+                    image_format: match format {
+                        ImageFormat::Jpeg2000Lossless => IrisImageFormat::Jpeg2000,
+                        ImageFormat::Png => IrisImageFormat::MonoPng,
+                    },
                     horizontal_orientation: Orientation::Base,
                     vertical_orientation: Orientation::Base,
                     compression_history: CompressionHistory::LosslessOrNone,
@@ -236,7 +390,7 @@ pub fn record_of(
                     roll_angle_uncertainty: None,
                     iris_centre: None,
                     iris_diameter: None,
-                    image: bytes.to_vec().into(),
+                    image: image.bytes.into(),
                 }],
             };
             Ok(Some(Record {
@@ -261,9 +415,35 @@ mod tests {
     use super::*;
     use rekam_hal::{Finger, RawImage};
 
+    /// A grey test pattern (not flat, so the coder has work to do).
+    fn grey(w: u32, h: u32) -> RawImage {
+        let data = (0..w * h)
+            .map(|i| ((i % w) * 7 + (i / w) * 3 + (i % 13) * (i % 7)) as u8)
+            .collect();
+        RawImage::gray(w, h, Some(500), data).unwrap()
+    }
+
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = RawImage::gray(w, h, Some(500), vec![128; (w * h) as usize]).unwrap();
-        super::super::biometrics::encode_png(&img, None).unwrap()
+        super::super::biometrics::encode_png(&grey(w, h), None).unwrap()
+    }
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let rgb = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 5) as u8, (y * 3) as u8, ((x + y) * 2) as u8])
+        });
+        let mut jpeg = Vec::new();
+        rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+            .unwrap();
+        jpeg
+    }
+
+    /// The sample's pixels as the image crate decodes them.
+    fn pixels(bytes: &[u8]) -> Vec<u8> {
+        match image::load_from_memory(bytes).unwrap() {
+            image::DynamicImage::ImageLuma8(i) => i.into_raw(),
+            image::DynamicImage::ImageRgb8(i) => i.into_raw(),
+            other => panic!("unexpected {:?}", other.color()),
+        }
     }
 
     fn at() -> OffsetDateTime {
@@ -271,7 +451,7 @@ mod tests {
     }
 
     #[test]
-    fn a_finger_record_reads_back_with_its_image_and_score() {
+    fn a_finger_record_carries_its_sample_as_lossless_jpeg_2000_and_its_score() {
         let sample = png(300, 400);
         let item = ItemKey::Finger(Finger::LeftIndex);
         let r = record_of(item, "image/png", &sample, 77, at())
@@ -281,35 +461,88 @@ mod tests {
         let back = FingerImageRecord::from_bytes(&r.bytes).unwrap();
         let img = &back.images[0];
         assert_eq!(img.position, FingerPosition::LEFT_INDEX);
+        assert_eq!(img.compression, FingerCompression::Jpeg2000Lossless);
+        assert_eq!(img.compression.code(), 5);
         assert_eq!((img.width, img.height), (300, 400));
         assert_eq!(img.quality[0].score, 77);
-        assert_eq!(*img.image, sample);
         assert_eq!(img.capture_datetime.unwrap().year, 2025);
+        let jp2 = rekam_jp2::decode(&img.image).unwrap();
+        assert_eq!(jp2.container, rekam_jp2::Container::Jp2);
+        assert_eq!((jp2.width, jp2.height, jp2.channels), (300, 400, 1));
+        assert!(jp2.pixels == pixels(&sample), "the pixels are the sample's");
     }
 
     #[test]
-    fn an_iris_record_names_its_eye() {
+    fn the_png_option_keeps_the_png_sample_as_stored() {
+        let sample = png(300, 400);
+        let item = ItemKey::Finger(Finger::LeftIndex);
+        let r = record_with(item, "image/png", &sample, 77, at(), ImageFormat::Png)
+            .unwrap()
+            .unwrap();
+        let back = FingerImageRecord::from_bytes(&r.bytes).unwrap();
+        assert_eq!(back.images[0].compression, FingerCompression::Png);
+        assert_eq!(*back.images[0].image, sample);
+        let r = record_with(
+            ItemKey::Iris(Eye::Right),
+            "image/png",
+            &png(640, 480),
+            61,
+            at(),
+            ImageFormat::Png,
+        )
+        .unwrap()
+        .unwrap();
+        let back = IrisImageRecord::from_bytes(&r.bytes).unwrap();
+        assert_eq!(back.images[0].image_format, IrisImageFormat::MonoPng);
+        // A JPEG face becomes a PNG of the same pixels.
+        let face = jpeg(48, 64);
+        let r = record_with(
+            ItemKey::Face,
+            "image/jpeg",
+            &face,
+            88,
+            at(),
+            ImageFormat::Png,
+        )
+        .unwrap()
+        .unwrap();
+        let back = FaceImageRecord::from_bytes(&r.bytes).unwrap();
+        assert_eq!(back.images[0].image_data_type, FaceImageDataType::Png);
+        assert!(back.images[0].image.starts_with(b"\x89PNG"));
+        assert!(pixels(&back.images[0].image) == pixels(&face));
+    }
+
+    #[test]
+    fn an_iris_record_names_its_eye_and_holds_jpeg_2000() {
         let sample = png(640, 480);
         let r = record_of(ItemKey::Iris(Eye::Left), "image/png", &sample, 61, at())
             .unwrap()
             .unwrap();
         let back = IrisImageRecord::from_bytes(&r.bytes).unwrap();
-        assert_eq!(back.images[0].eye, EyeLabel::Left);
-        assert_eq!(back.images[0].image_type, IrisImageType::Vga);
+        let img = &back.images[0];
+        assert_eq!(img.eye, EyeLabel::Left);
+        assert_eq!(img.image_type, IrisImageType::Vga);
+        assert_eq!(img.image_format, IrisImageFormat::Jpeg2000);
+        assert_eq!(img.compression_history, CompressionHistory::LosslessOrNone);
+        let jp2 = rekam_jp2::decode(&img.image).unwrap();
+        assert_eq!((jp2.width, jp2.height, jp2.channels), (640, 480, 1));
+        assert!(jp2.pixels == pixels(&sample));
     }
 
     #[test]
-    fn a_face_record_keeps_the_jpeg() {
-        let rgb = image::RgbImage::from_pixel(48, 64, image::Rgb([200, 150, 120]));
-        let mut jpeg = Vec::new();
-        rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
-            .unwrap();
-        let r = record_of(ItemKey::Face, "image/jpeg", &jpeg, 88, at())
+    fn a_face_record_holds_the_camera_pixels_losslessly() {
+        let sample = jpeg(48, 64);
+        let r = record_of(ItemKey::Face, "image/jpeg", &sample, 88, at())
             .unwrap()
             .unwrap();
         let back = FaceImageRecord::from_bytes(&r.bytes).unwrap();
-        assert_eq!((back.images[0].width, back.images[0].height), (48, 64));
-        assert_eq!(*back.images[0].image, jpeg);
+        let img = &back.images[0];
+        assert_eq!((img.width, img.height), (48, 64));
+        assert_eq!(img.image_data_type, FaceImageDataType::Jpeg2000Lossless);
+        assert_eq!(img.colour_space, 1, "24-bit RGB");
+        let jp2 = rekam_jp2::decode(&img.image).unwrap();
+        assert_eq!((jp2.width, jp2.height, jp2.channels), (48, 64, 3));
+        assert!(jp2.pixels == pixels(&sample));
     }
 
     #[test]
@@ -323,10 +556,31 @@ mod tests {
             record_of(item, "image/jpeg", &png(10, 10), 50, at()),
             Err(RecordError::Sample { .. })
         ));
+        // A colour picture is no finger image.
+        let rgb = image::RgbImage::from_pixel(16, 16, image::Rgb([1, 2, 3]));
+        let mut colour = Vec::new();
+        rgb.write_with_encoder(image::codecs::png::PngEncoder::new(&mut colour))
+            .unwrap();
+        assert!(matches!(
+            record_of(item, "image/png", &colour, 50, at()),
+            Err(RecordError::Sample { .. })
+        ));
         assert!(
             record_of(ItemKey::Signature, "image/png", &png(10, 10), 50, at())
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn image_format_reads_from_configuration_names() {
+        let jp2: RecordsConfig = toml::from_str("image_format = \"jp2\"").unwrap();
+        assert_eq!(jp2.image_format, ImageFormat::Jpeg2000Lossless);
+        let png: RecordsConfig = toml::from_str("image_format = \"png\"").unwrap();
+        assert_eq!(png.image_format, ImageFormat::Png);
+        assert!(toml::from_str::<RecordsConfig>("image_format = \"wsq\"").is_err());
+        assert!(toml::from_str::<RecordsConfig>("format = \"png\"").is_err());
+        let default: RecordsConfig = toml::from_str("").unwrap();
+        assert_eq!(default.image_format, ImageFormat::Jpeg2000Lossless);
     }
 }

@@ -40,6 +40,8 @@ pub fn options() -> StationOptions {
         chip_photo_bytes: 4000,
         utc_offset: time::UtcOffset::from_hms(7, 0, 0).unwrap(),
         checks: Default::default(),
+        matching: Default::default(),
+        records: Default::default(),
     }
 }
 
@@ -103,8 +105,9 @@ pub fn record(prr: bool) -> CardRecord {
     }
 }
 
-pub async fn enrol(station: &Station) -> rekam_station::SessionId {
-    let view = station
+/// Opens a BARU session for [`NIK`] (unmarried, KK copy shown).
+pub async fn open_baru(station: &Station) -> rekam_station::SessionView {
+    station
         .open_session(
             OpenSessionCmd {
                 nik: NIK.into(),
@@ -117,7 +120,11 @@ pub async fn enrol(station: &Station) -> rekam_station::SessionId {
             &actor(),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub async fn enrol(station: &Station) -> rekam_station::SessionId {
+    let view = open_baru(station).await;
     for target in CaptureTarget::ALL {
         let (tx, mut rx) = mpsc::channel(256);
         let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });

@@ -1,6 +1,8 @@
 //! `rekam.v1.DeviceService`: list, watch, self-test, and fault injection on simulated devices.
 
-use rekam_hal::{DeviceFamily, DeviceId, DeviceState};
+use rekam_hal::{
+    AnyDevice, ChipFiles, DeviceError, DeviceFamily, DeviceId, DeviceState, ErrorKind,
+};
 use rekam_proto::convert;
 use rekam_proto::field::enum_field;
 use rekam_proto::status::reason_status;
@@ -31,7 +33,7 @@ impl Devices {
     }
 
     fn message(&self, snap: &DeviceSnapshot) -> v1::Device {
-        let caps = self.ctx.capabilities.get(&snap.info.id).cloned();
+        let caps = self.ctx.capabilities.get(&snap.info.id);
         let mut device = convert::device(&snap.info, &snap.status, caps);
         device.lease_holder = snap.lease_holder.clone().unwrap_or_default();
         device.hint = match snap.status.state {
@@ -268,6 +270,7 @@ impl DeviceService for Devices {
             v1::FaultKind::PrinterOffline => Some(FaultKind::PrinterOffline),
             v1::FaultKind::Impostor => Some(FaultKind::Impostor),
             v1::FaultKind::SelfTestFail => Some(FaultKind::SelfTestFail),
+            v1::FaultKind::SameHandTwice => Some(FaultKind::SameHandTwice),
         };
         if let Some(kind) = kind {
             let family = self
@@ -333,6 +336,84 @@ impl DeviceService for Devices {
             }
         }
         Ok(Response::new(v1::ClearFaultsResponse { cleared }))
+    }
+
+    async fn read_card(
+        &self,
+        req: Request<v1::ReadCardRequest>,
+    ) -> Result<Response<v1::ReadCardResponse>, Status> {
+        let caller = self.ctx.caller(&req);
+        caller.require(Role::Technician)?;
+        let raw = req.into_inner().device_id;
+        let registry = self.ctx.station.registry();
+        let holder = format!("card read by {}", caller.actor(Role::Technician, "").id);
+        let lease = if raw.is_empty() {
+            registry.lease_family(DeviceFamily::CardEncoder, &holder)
+        } else {
+            let id = self.device_id(&raw)?;
+            let family = registry.snapshot(&id).map(|s| s.info.family);
+            if family.ok() != Some(DeviceFamily::CardEncoder) {
+                return Err(super::bad_field(
+                    "device_id",
+                    format!("{id} is not a chip encoder"),
+                ));
+            }
+            registry.lease(&id, &holder)
+        }
+        .map_err(|e| super::station_status(&e.into()))?;
+        let id = lease.info().id.clone();
+        let read = lease
+            .call(|dev, ctl| match dev {
+                AnyDevice::Encoder(e) => {
+                    let Some(chip) = e.chip(ctl)? else {
+                        return Err(DeviceError::new(
+                            ErrorKind::CardRemoved,
+                            "no card in the encoder",
+                        ));
+                    };
+                    let files = if chip.personalised {
+                        e.read(ctl)?
+                    } else {
+                        ChipFiles::default()
+                    };
+                    Ok((chip, files))
+                }
+                _ => Err(DeviceError::new(
+                    ErrorKind::InvalidInput,
+                    "not a chip encoder",
+                )),
+            })
+            .await;
+        drop(lease);
+        let (chip, files) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                self.audit(
+                    &caller,
+                    &id,
+                    "card.read",
+                    &format!("failed: {:?}", e.kind()),
+                )
+                .await?;
+                return Err(super::station_status(&e.into()));
+            }
+        };
+        let trusted = crate::pcsc::trusted_certificates(&self.ctx.card);
+        let (mut resp, detail) = crate::pcsc::read_card_response(
+            &id,
+            &chip,
+            &files,
+            trusted.as_deref().unwrap_or_default(),
+        );
+        if let (Err(e), Some(security)) = (&trusted, resp.security.as_mut()) {
+            tracing::warn!(error = %e, "document signer certificate unreadable");
+            if !security.verified && !resp.files.is_empty() {
+                security.problem = format!("the station's certificate is unreadable: {e}");
+            }
+        }
+        self.audit(&caller, &id, "card.read", &detail).await?;
+        tracing::info!(device = %id, outcome = %detail, "card read");
+        Ok(Response::new(resp))
     }
 }
 

@@ -151,9 +151,11 @@ impl EnrolmentService for Enrolment {
         // Fail fast on an unknown session or a target out of order, before streaming.
         check(self.ctx.station.get_session(&id))?;
         let station = self.ctx.station.clone();
-        Ok(Response::new(super::forward(
+        // Previews are latest-wins all the way to the client (services::preview).
+        Ok(Response::new(super::preview::forward(
             move |tx| async move { station.capture(&id, target, operator, &actor, tx).await },
             capture_event,
+            |update| matches!(update, CaptureUpdate::Preview(_)),
             move |result| {
                 Some(match result {
                     Ok((outcome, view)) => Ok(v1::CaptureEvent {

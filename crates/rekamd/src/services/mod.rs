@@ -8,6 +8,7 @@
 pub mod devices;
 pub mod enrolment;
 pub mod issuance;
+pub mod preview;
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -17,7 +18,6 @@ use futures_util::Stream;
 use rekam_hal::DeviceId;
 use rekam_proto::field::FieldError;
 use rekam_proto::status::{error_status, reason_status};
-use rekam_proto::v1::device::Capabilities;
 use rekam_proto::v1::ErrorReason;
 use rekam_sim::FaultHandle;
 use rekam_station::ids::OperatorId;
@@ -42,9 +42,11 @@ pub struct Ctx {
     /// Fault handles of simulated devices.
     pub faults: Arc<HashMap<DeviceId, FaultHandle>>,
     /// Device capabilities.
-    pub capabilities: Arc<HashMap<DeviceId, Capabilities>>,
+    pub capabilities: Arc<crate::drivers::CapabilityTable>,
     /// OpenSession request ids already seen (idempotency while the daemon runs).
     pub open_requests: Arc<Mutex<HashMap<String, String>>>,
+    /// `[card]`: what ReadCard checks a chip against.
+    pub card: Arc<crate::pcsc::ChipConfig>,
 }
 
 impl Ctx {
@@ -56,6 +58,7 @@ impl Ctx {
             faults: devices.faults.clone(),
             capabilities: devices.capabilities.clone(),
             open_requests: Arc::new(Mutex::new(HashMap::new())),
+            card: Arc::new(config.card.clone()),
         }
     }
 

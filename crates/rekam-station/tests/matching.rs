@@ -1,0 +1,217 @@
+//! Fingerprint matching through the station facade on simulated devices: the enrolment
+//! cross-check refuses a slap that repeats the other hand (the simulator's `SameHandTwice`
+//! fault), and `[matching]` decides the chip's template fingers and the activation threshold.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rekam_hal::{DeviceFamily, Finger, Guidance, GuidanceCode};
+use rekam_sim::{Fault, FaultKind, SimConfig, SimWorld};
+use rekam_station::enrolment::{
+    ApplicationType, AttemptOutcome, AttemptRecorded, CaptureTarget, TargetOutcome,
+};
+use rekam_station::issuance::JobState;
+use rekam_station::station::{
+    ActivationUpdate, CaptureUpdate, MatchingConfig, StartJobCmd, StationOptions,
+};
+use rekam_station::SessionId;
+use tokio::sync::mpsc;
+
+mod rig;
+use rig::*;
+
+fn rig_with_matching(matching: MatchingConfig) -> Rig {
+    rig_with(
+        tempfile::tempdir().unwrap(),
+        SimWorld::new(SimConfig::for_tests()),
+        StationOptions {
+            matching,
+            ..options()
+        },
+    )
+}
+
+async fn open(rig: &Rig) -> SessionId {
+    open_baru(&rig.station).await.id
+}
+
+/// Captures `target` until it completes; returns its outcome and every attempt reported.
+async fn capture(
+    rig: &Rig,
+    id: &SessionId,
+    target: CaptureTarget,
+) -> (Option<TargetOutcome>, Vec<AttemptRecorded>) {
+    let (tx, mut rx) = mpsc::channel(256);
+    let collect = tokio::spawn(async move {
+        let mut attempts = Vec::new();
+        while let Some(update) = rx.recv().await {
+            if let CaptureUpdate::Attempt(a) = update {
+                attempts.push(*a);
+            }
+        }
+        attempts
+    });
+    let (outcome, _) = rig
+        .station
+        .capture(id, target, op(), &actor(), tx)
+        .await
+        .unwrap();
+    (outcome, collect.await.unwrap())
+}
+
+const RIGHT: [Finger; 4] = [
+    Finger::RightIndex,
+    Finger::RightMiddle,
+    Finger::RightRing,
+    Finger::RightLittle,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_left_hand_given_again_for_the_right_slap_is_refused_as_duplicates() {
+    let rig = rig_with_matching(MatchingConfig::default());
+    let id = open(&rig).await;
+    let (outcome, _) = capture(&rig, &id, CaptureTarget::LeftSlap).await;
+    assert_eq!(outcome, Some(TargetOutcome::Accepted));
+
+    rig.fault(DeviceFamily::FingerprintScanner)
+        .inject(Fault::once(FaultKind::SameHandTwice));
+    let (outcome, attempts) = capture(&rig, &id, CaptureTarget::RightSlap).await;
+    assert_eq!(outcome, Some(TargetOutcome::Accepted));
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    let refused = &attempts[0];
+    assert_eq!(refused.outcome, AttemptOutcome::Refused);
+    assert!(
+        refused.items.is_empty(),
+        "nothing of the repeated hand is kept"
+    );
+    assert!(
+        refused
+            .guidance
+            .contains(&Guidance::new(GuidanceCode::WrongHand)),
+        "{:?}",
+        refused.guidance
+    );
+    let duplicates: Vec<Finger> = refused
+        .guidance
+        .iter()
+        .filter(|g| g.code == GuidanceCode::DuplicateFinger)
+        .filter_map(|g| g.finger)
+        .collect();
+    assert!(duplicates.len() >= 3, "{:?}", refused.guidance);
+    assert!(duplicates.iter().all(|f| RIGHT.contains(f)));
+    // The real right hand then passes, and no later target is taken for a duplicate.
+    assert_eq!(attempts[1].outcome, AttemptOutcome::Accepted);
+    assert!(!attempts[1]
+        .guidance
+        .iter()
+        .any(|g| g.code == GuidanceCode::DuplicateFinger));
+    let (outcome, attempts) = capture(&rig, &id, CaptureTarget::Thumbs).await;
+    assert_eq!(outcome, Some(TargetOutcome::Accepted));
+    assert_eq!(attempts.len(), 1);
+    // The session view carries the refused attempt's guidance too.
+    let view = rig.station.get_session(&id).unwrap();
+    let right_index = view
+        .items
+        .iter()
+        .find(|i| i.item == rekam_station::enrolment::ItemKey::Finger(Finger::RightIndex))
+        .unwrap();
+    assert_eq!(right_index.attempts, 2, "{right_index:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_cross_check_the_repeated_hand_is_kept() {
+    let rig = rig_with_matching(MatchingConfig {
+        duplicate_check: false,
+        ..MatchingConfig::default()
+    });
+    let id = open(&rig).await;
+    capture(&rig, &id, CaptureTarget::LeftSlap).await;
+    rig.fault(DeviceFamily::FingerprintScanner)
+        .inject(Fault::once(FaultKind::SameHandTwice));
+    let (outcome, attempts) = capture(&rig, &id, CaptureTarget::RightSlap).await;
+    assert_eq!(outcome, Some(TargetOutcome::Accepted));
+    assert_eq!(attempts.len(), 1, "the scanner alone does not notice");
+}
+
+async fn enrol_and_print(rig: &Rig) -> rekam_station::JobView {
+    let session = enrol(&rig.station).await;
+    let (tx, mut rx) = mpsc::channel(256);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let job = rig
+        .station
+        .start_job(
+            StartJobCmd {
+                record: record(true),
+                session_id: Some(session),
+                on_file: None,
+                application_type: ApplicationType::Baru,
+                operator: op(),
+            },
+            &actor(),
+            tx,
+        )
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    job
+}
+
+/// Activates the job; returns the job's state and the attempts reported as
+/// `(matched, score, threshold, finger)`.
+async fn activate(
+    rig: &Rig,
+    job: &rekam_station::JobView,
+) -> (JobState, Vec<(bool, u32, u32, Finger)>) {
+    let (tx, mut rx) = mpsc::channel(64);
+    let collect = tokio::spawn(async move {
+        let mut attempts = Vec::new();
+        while let Some(update) = rx.recv().await {
+            if let ActivationUpdate::Attempt {
+                matched,
+                score,
+                threshold,
+                finger,
+                ..
+            } = update
+            {
+                attempts.push((matched, score, threshold, finger));
+            }
+        }
+        attempts
+    });
+    let view = rig
+        .station
+        .activate(&job.id, op(), &actor(), tx)
+        .await
+        .unwrap();
+    (view.state, collect.await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_fingers_and_threshold_come_from_the_matching_config() {
+    let rig = rig_with_matching(MatchingConfig {
+        template_fingers: vec![Finger::LeftThumb, Finger::RightThumb],
+        ..MatchingConfig::default()
+    });
+    let job = enrol_and_print(&rig).await;
+    let (state, attempts) = activate(&rig, &job).await;
+    assert_eq!(state, JobState::Activated);
+    assert_eq!(attempts.len(), 1);
+    let (matched, score, threshold, finger) = attempts[0];
+    assert!(matched && score >= 70, "{attempts:?}");
+    assert_eq!((threshold, finger), (70, Finger::LeftThumb));
+
+    // A threshold no genuine score reaches: every attempt of the budget fails.
+    let rig = rig_with_matching(MatchingConfig {
+        threshold: 1000,
+        ..MatchingConfig::default()
+    });
+    let job = enrol_and_print(&rig).await;
+    let (state, attempts) = activate(&rig, &job).await;
+    assert_ne!(state, JobState::Activated);
+    assert_eq!(attempts.len(), 4, "the workflow's activation_attempts");
+    assert!(attempts
+        .iter()
+        .all(|&(matched, _, threshold, finger)| !matched
+            && threshold == 1000
+            && finger == Finger::RightIndex));
+}
