@@ -125,8 +125,9 @@ pub fn discover_with(
                     UsbEvent::Left(seen) => {
                         if let Some(id) = found.remove(&(seen.bus, seen.address)) {
                             tracing::info!(device = %id, "USB sensor pulled out");
-                            registry.remove(&id);
+                            // Capabilities first: whoever sees `Removed` finds them gone.
                             capabilities.remove(&id);
+                            registry.remove(&id);
                         }
                     }
                     // The scanner follows its own access changes.
