@@ -9,34 +9,14 @@ use rekam_card::render::{
     encode_png, render_front, render_receipt, CardLayout, DeferralText, Office, Paper, PhotoSource,
     Receipt, ReceiptKind, ReceiptOptions,
 };
-use rekam_card::{
-    BloodType, CardRecord, Citizenship, MaritalStatus, Nik, Religion, Sex, ValidUntil,
-};
+use rekam_card::CardRecord;
 use rekam_hal::{EncodedImage, ImageCodec, RawImage};
 use time::macros::date;
 
 fn record() -> CardRecord {
     CardRecord {
-        nik: Nik::parse("3508014512900001").unwrap(),
-        name: "Siti Nur'aini".to_owned(),
-        place_of_birth: "Lumajang".to_owned(),
-        date_of_birth: date!(1990 - 12 - 05),
-        sex: Sex::Female,
-        blood_type: BloodType::O,
-        address: "Dusun Krajan, Jl. Raya Senduro No. 12".to_owned(),
-        rt_rw: "003/004".to_owned(),
-        village: "Senduro".to_owned(),
-        district: "Senduro".to_owned(),
-        regency: "Kabupaten Lumajang".to_owned(),
-        province: "Jawa Timur".to_owned(),
-        religion: Religion::Hindu,
-        marital_status: MaritalStatus::Kawin,
-        occupation: "Petani/Pekebun".to_owned(),
-        citizenship: Citizenship::Wni,
-        valid_until: ValidUntil::Lifetime,
-        prr: true,
-        place_of_issue: "Lumajang".to_owned(),
         date_of_issue: date!(2026 - 11 - 21),
+        ..rekam_card::sample::record().unwrap()
     }
 }
 

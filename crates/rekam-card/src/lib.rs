@@ -22,6 +22,7 @@ pub mod nik;
 pub mod profile;
 pub mod record;
 pub mod render;
+pub mod sample;
 
 pub use icao::{DocumentSigner, IcaoOpenProfile, PassiveAuthentication};
 pub use nik::{Nik, NikError};

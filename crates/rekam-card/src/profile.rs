@@ -628,28 +628,7 @@ impl CardProfile for OpenProfileV0 {
                 return Err(ProfileError::UnexpectedFile(*fid));
             }
         }
-        for (fid, wrote) in &written.files {
-            let read = read_back
-                .file(*fid)
-                .ok_or(ProfileError::MissingFile(*fid))?;
-            if read.len() != wrote.len() {
-                return Err(ProfileError::LengthMismatch {
-                    file: *fid,
-                    written: wrote.len(),
-                    read_back: read.len(),
-                });
-            }
-            if let Some(offset) = wrote.iter().zip(read).position(|(a, b)| a != b) {
-                return Err(ProfileError::ContentMismatch { file: *fid, offset });
-            }
-        }
-        if let Some(extra) = read_back
-            .files
-            .keys()
-            .find(|fid| !written.files.contains_key(fid))
-        {
-            return Err(ProfileError::UnexpectedFile(*extra));
-        }
+        same_files(written, read_back)?;
         let entries = Self::security_entries(read_back)?;
         for fid in entries.keys() {
             if !Self::DATA_FILES.contains(fid) {
@@ -673,6 +652,37 @@ impl CardProfile for OpenProfileV0 {
         let entries = Self::security_entries(content)?;
         Self::check_hash(&entries, Self::TEMPLATES, bytes)?;
         decode_templates(bytes)
+    }
+}
+
+/// Checks that the chip read back holds exactly the files written, byte for byte: a missing
+/// file, a length or content difference (with its first offset), or an extra file is an error.
+pub(crate) fn same_files(
+    written: &ChipContent,
+    read_back: &ChipContent,
+) -> Result<(), ProfileError> {
+    for (fid, wrote) in &written.files {
+        let read = read_back
+            .file(*fid)
+            .ok_or(ProfileError::MissingFile(*fid))?;
+        if read.len() != wrote.len() {
+            return Err(ProfileError::LengthMismatch {
+                file: *fid,
+                written: wrote.len(),
+                read_back: read.len(),
+            });
+        }
+        if let Some(offset) = wrote.iter().zip(read).position(|(a, b)| a != b) {
+            return Err(ProfileError::ContentMismatch { file: *fid, offset });
+        }
+    }
+    match read_back
+        .files
+        .keys()
+        .find(|fid| !written.files.contains_key(fid))
+    {
+        Some(extra) => Err(ProfileError::UnexpectedFile(*extra)),
+        None => Ok(()),
     }
 }
 

@@ -554,28 +554,7 @@ pub(crate) mod tests {
 
     /// A valid record for tests in this crate.
     pub(crate) fn sample() -> CardRecord {
-        CardRecord {
-            nik: Nik::parse("3508014512900001").unwrap(),
-            name: "Siti Nur'aini".to_owned(),
-            place_of_birth: "Lumajang".to_owned(),
-            date_of_birth: date!(1990 - 12 - 05),
-            sex: Sex::Female,
-            blood_type: BloodType::O,
-            address: "Dusun Krajan, Jl. Raya Senduro No. 12".to_owned(),
-            rt_rw: "003/004".to_owned(),
-            village: "Senduro".to_owned(),
-            district: "Senduro".to_owned(),
-            regency: "Kabupaten Lumajang".to_owned(),
-            province: "Jawa Timur".to_owned(),
-            religion: Religion::Hindu,
-            marital_status: MaritalStatus::Kawin,
-            occupation: "Petani/Pekebun".to_owned(),
-            citizenship: Citizenship::Wni,
-            valid_until: ValidUntil::Lifetime,
-            prr: true,
-            place_of_issue: "Lumajang".to_owned(),
-            date_of_issue: date!(2025 - 03 - 10),
-        }
+        crate::sample::record().unwrap()
     }
 
     #[test]

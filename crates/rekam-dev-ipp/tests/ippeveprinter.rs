@@ -15,9 +15,7 @@ use rekam_card::render::{
     encode_png, render_front, render_receipt, CardField, CardLayout, DeferralText, Office, Paper,
     PhotoSource, Receipt, ReceiptKind, ReceiptOptions, Rect, RenderedCard, CARD_HEIGHT, CARD_WIDTH,
 };
-use rekam_card::{
-    BloodType, CardRecord, Citizenship, MaritalStatus, Nik, Religion, Sex, ValidUntil,
-};
+use rekam_card::{CardRecord, Nik};
 use rekam_dev_ipp::{pwg, HttpTransport, IppCardPrinter, IppDocumentPrinter, Pacing};
 use rekam_hal::{
     CardPrinter, Condition, Control, Device, DeviceId, DeviceState, Document, DocumentPrinter,
@@ -28,49 +26,13 @@ use time::macros::date;
 
 fn record() -> CardRecord {
     CardRecord {
-        nik: Nik::parse("3508014512900001").unwrap(),
-        name: "Siti Nur'aini".to_owned(),
-        place_of_birth: "Lumajang".to_owned(),
-        date_of_birth: date!(1990 - 12 - 05),
-        sex: Sex::Female,
-        blood_type: BloodType::O,
-        address: "Dusun Krajan, Jl. Raya Senduro No. 12".to_owned(),
-        rt_rw: "003/004".to_owned(),
-        village: "Senduro".to_owned(),
-        district: "Senduro".to_owned(),
-        regency: "Kabupaten Lumajang".to_owned(),
-        province: "Jawa Timur".to_owned(),
-        religion: Religion::Hindu,
-        marital_status: MaritalStatus::Kawin,
-        occupation: "Petani/Pekebun".to_owned(),
-        citizenship: Citizenship::Wni,
-        valid_until: ValidUntil::Lifetime,
-        prr: true,
-        place_of_issue: "Lumajang".to_owned(),
         date_of_issue: date!(2026 - 11 - 21),
+        ..rekam_card::sample::record().unwrap()
     }
 }
 
-/// A synthetic portrait: blue background, a skin-toned oval, dark eyes.
 fn photo() -> RawImage {
-    let (w, h) = (300i32, 400i32);
-    let mut data = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h {
-        for x in 0..w {
-            let (dx, dy) = (x - 150, y - 175);
-            let face = dx * dx * 105 * 105 + dy * dy * 80 * 80 <= 80 * 80 * 105 * 105;
-            let eye = (dy + 15).pow(2) + (dx.abs() - 32).pow(2) <= 64;
-            let p = if eye && face {
-                [30, 20, 20]
-            } else if face {
-                [222, 178, 140]
-            } else {
-                [40, 90, 190]
-            };
-            data.extend_from_slice(&p);
-        }
-    }
-    RawImage::rgb(w as u32, h as u32, data).unwrap()
+    rekam_card::sample::portrait()
 }
 
 fn card() -> RenderedCard {

@@ -23,38 +23,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use rekam_card::{
-    BloodType, CardProfile, CardRecord, ChipBiometrics, Citizenship, DocumentSigner,
-    IcaoOpenProfile, MaritalStatus, Nik, Religion, Sex, Template, TemplateFormat, ValidUntil,
+    CardProfile, CardRecord, ChipBiometrics, DocumentSigner, IcaoOpenProfile, Template,
+    TemplateFormat,
 };
 use rekam_dev_pcsc::{PcscConfig, PcscEncoder};
 use rekam_hal::{CardEncoder, ChipFiles, Control, DeviceId, WritePermit};
 use rekam_vcard::{CardConfig, VirtualCard};
-use time::{Date, Month};
 
 fn record() -> CardRecord {
-    let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
-    CardRecord {
-        nik: Nik::parse("3508014512900001").unwrap(),
-        name: "Siti Nur'aini".into(),
-        place_of_birth: "Lumajang".into(),
-        date_of_birth: d(1990, Month::December, 5),
-        sex: Sex::Female,
-        blood_type: BloodType::A,
-        address: "Jl. Raya Senduro No. 12".into(),
-        rt_rw: "003/004".into(),
-        village: "Senduro".into(),
-        district: "Senduro".into(),
-        regency: "Kabupaten Lumajang".into(),
-        province: "Jawa Timur".into(),
-        religion: Religion::Islam,
-        marital_status: MaritalStatus::Kawin,
-        occupation: "Petani".into(),
-        citizenship: Citizenship::Wni,
-        valid_until: ValidUntil::Lifetime,
-        prr: true,
-        place_of_issue: "Lumajang".into(),
-        date_of_issue: d(2025, Month::March, 10),
-    }
+    rekam_card::sample::record().unwrap()
 }
 
 /// The largest content that fits 8 KB: the portrait's JPEG quality goes down until it fits.

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rekam_card::{
-    BloodType, CardProfile, CardRecord, ChipBiometrics, Citizenship, DocumentSigner,
-    IcaoOpenProfile, MaritalStatus, Nik, Religion, Sex, Template, TemplateFormat, ValidUntil,
+    CardProfile, CardRecord, ChipBiometrics, DocumentSigner, IcaoOpenProfile, Template,
+    TemplateFormat,
 };
 use rekam_dev_pcsc::{PcscConfig, PcscEncoder};
 use rekam_hal::{
@@ -21,7 +21,6 @@ use rekam_hal::{
 };
 use rekam_vcard::{CardConfig, Fault, VirtualCard};
 use support::{lock, Pcscd, READER};
-use time::{Date, Month};
 
 const AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
 
@@ -30,29 +29,7 @@ fn ctl() -> Control {
 }
 
 fn record() -> CardRecord {
-    let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
-    CardRecord {
-        nik: Nik::parse("3508014512900001").unwrap(),
-        name: "Siti Nur'aini".into(),
-        place_of_birth: "Lumajang".into(),
-        date_of_birth: d(1990, Month::December, 5),
-        sex: Sex::Female,
-        blood_type: BloodType::A,
-        address: "Jl. Raya Senduro No. 12".into(),
-        rt_rw: "003/004".into(),
-        village: "Senduro".into(),
-        district: "Senduro".into(),
-        regency: "Kabupaten Lumajang".into(),
-        province: "Jawa Timur".into(),
-        religion: Religion::Islam,
-        marital_status: MaritalStatus::Kawin,
-        occupation: "Petani".into(),
-        citizenship: Citizenship::Wni,
-        valid_until: ValidUntil::Lifetime,
-        prr: true,
-        place_of_issue: "Lumajang".into(),
-        date_of_issue: d(2025, Month::March, 10),
-    }
+    rekam_card::sample::record().unwrap()
 }
 
 fn face_jpeg() -> Vec<u8> {

@@ -285,7 +285,7 @@ pub struct PadModel {
     pub x_range: (u16, u16),
     /// Raw y of the top and bottom edges of the signing area.
     pub y_range: (u16, u16),
-    /// Width of the signing area, logical units.
+    /// Width of the signing area, logical units (the x span: see [`PadModel::new`]).
     pub width: u16,
     /// Height of the signing area, logical units.
     pub height: u16,
@@ -294,6 +294,28 @@ pub struct PadModel {
 }
 
 impl PadModel {
+    /// A model whose signing area spans `x_range` by `y_range` raw units, one logical unit per
+    /// raw unit (so `width` and `height` are the spans).
+    pub const fn new(
+        key: &'static str,
+        name: &'static str,
+        baud: u32,
+        x_range: (u16, u16),
+        y_range: (u16, u16),
+        lcd: bool,
+    ) -> PadModel {
+        PadModel {
+            key,
+            name,
+            baud,
+            x_range,
+            y_range,
+            width: x_range.1 - x_range.0,
+            height: y_range.1 - y_range.0,
+            lcd,
+        }
+    }
+
     /// Maps raw digitiser coordinates to logical pad units, clamped to the surface.
     ///
     /// ```
@@ -337,77 +359,15 @@ impl fmt::Display for PadModel {
 }
 
 /// The supported models (8-bit packet format). Calibration windows from topaz-dext.
+#[rustfmt::skip] // one model per line: key, name, baud, raw x and y windows, LCD
 pub const MODELS: &[PadModel] = &[
-    PadModel {
-        key: "siglite-lcd-1x5",
-        name: "SigLite LCD 1x5 (T-L462, T-LBK462)",
-        baud: 19200,
-        x_range: (400, 2400),
-        y_range: (350, 1050),
-        width: 2000,
-        height: 700,
-        lcd: true,
-    },
-    PadModel {
-        key: "siglite-lcd-4x5",
-        name: "SigLite LCD 4x5 (T-LBK755)",
-        baud: 38400,
-        x_range: (500, 2600),
-        y_range: (500, 2100),
-        width: 2100,
-        height: 1600,
-        lcd: true,
-    },
-    PadModel {
-        key: "siglite-1x5",
-        name: "SigLite 1x5 (T-S460, T-S461)",
-        baud: 19200,
-        x_range: (500, 2650),
-        y_range: (700, 2100),
-        width: 2150,
-        height: 1400,
-        lcd: false,
-    },
-    PadModel {
-        key: "signaturegem-1x5",
-        name: "SignatureGem 1x5 (T-S460)",
-        baud: 19200,
-        x_range: (400, 2400),
-        y_range: (350, 950),
-        width: 2000,
-        height: 600,
-        lcd: false,
-    },
-    PadModel {
-        key: "signaturegem-4x5",
-        name: "SignatureGem 4x5 (T-S751)",
-        baud: 19200,
-        x_range: (500, 2650),
-        y_range: (700, 2100),
-        width: 2150,
-        height: 1400,
-        lcd: false,
-    },
-    PadModel {
-        key: "clipgem",
-        name: "ClipGem (T-C912)",
-        baud: 9600,
-        x_range: (485, 2800),
-        y_range: (170, 3200),
-        width: 2315,
-        height: 3030,
-        lcd: false,
-    },
-    PadModel {
-        key: "siggem-color-5x7",
-        name: "SigGem Color 5x7 (T-LBK57GC)",
-        baud: 115_200,
-        x_range: (300, 2370),
-        y_range: (350, 1950),
-        width: 2070,
-        height: 1600,
-        lcd: true,
-    },
+    PadModel::new("siglite-lcd-1x5", "SigLite LCD 1x5 (T-L462, T-LBK462)", 19200, (400, 2400), (350, 1050), true),
+    PadModel::new("siglite-lcd-4x5", "SigLite LCD 4x5 (T-LBK755)", 38400, (500, 2600), (500, 2100), true),
+    PadModel::new("siglite-1x5", "SigLite 1x5 (T-S460, T-S461)", 19200, (500, 2650), (700, 2100), false),
+    PadModel::new("signaturegem-1x5", "SignatureGem 1x5 (T-S460)", 19200, (400, 2400), (350, 950), false),
+    PadModel::new("signaturegem-4x5", "SignatureGem 4x5 (T-S751)", 19200, (500, 2650), (700, 2100), false),
+    PadModel::new("clipgem", "ClipGem (T-C912)", 9600, (485, 2800), (170, 3200), false),
+    PadModel::new("siggem-color-5x7", "SigGem Color 5x7 (T-LBK57GC)", 115_200, (300, 2370), (350, 1950), true),
 ];
 
 /// The model used when the selector names none: the common LCD 1x5 pad.

@@ -204,6 +204,35 @@ impl ScriptedUsb {
     }
 
     /// Takes the next step if `matches` accepts it; else records a stray and fails with `Io`.
+    /// The scripted answer to an IN transfer: bulk, or interrupt when `interrupt`.
+    fn read_in(
+        &mut self,
+        interrupt: bool,
+        endpoint: u8,
+        buf: &mut [u8],
+    ) -> Result<usize, UsbError> {
+        let len = buf.len();
+        let what = if interrupt { "interrupt" } else { "bulk" };
+        let made = format!("{what} in ep {endpoint:#04x} len {len}");
+        let step = self.next(made, |s| match s {
+            Step::BulkIn {
+                endpoint: e,
+                len: l,
+                ..
+            } => !interrupt && *e == endpoint && *l == len,
+            Step::InterruptIn {
+                endpoint: e,
+                len: l,
+                ..
+            } => interrupt && *e == endpoint && *l == len,
+            _ => false,
+        })?;
+        match step {
+            Step::BulkIn { reply, .. } | Step::InterruptIn { reply, .. } => reply_into(reply, buf),
+            _ => Err(UsbError::new(UsbErrorKind::Other, "script confusion")),
+        }
+    }
+
     fn next(&mut self, made: String, matches: impl Fn(&Step) -> bool) -> Result<Step, UsbError> {
         let mut s = self.handle.lock();
         s.transfers += 1;
@@ -326,15 +355,7 @@ impl UsbTransport for ScriptedUsb {
         buf: &mut [u8],
         _timeout: Duration,
     ) -> Result<usize, UsbError> {
-        let len = buf.len();
-        let made = format!("bulk in ep {endpoint:#04x} len {len}");
-        let step = self.next(made, |s| {
-            matches!(s, Step::BulkIn { endpoint: e, len: l, .. } if *e == endpoint && *l == len)
-        })?;
-        match step {
-            Step::BulkIn { reply, .. } => reply_into(reply, buf),
-            _ => Err(UsbError::new(UsbErrorKind::Other, "script confusion")),
-        }
+        self.read_in(false, endpoint, buf)
     }
 
     fn read_interrupt(
@@ -343,15 +364,7 @@ impl UsbTransport for ScriptedUsb {
         buf: &mut [u8],
         _timeout: Duration,
     ) -> Result<usize, UsbError> {
-        let len = buf.len();
-        let made = format!("interrupt in ep {endpoint:#04x} len {len}");
-        let step = self.next(made, |s| {
-            matches!(s, Step::InterruptIn { endpoint: e, len: l, .. } if *e == endpoint && *l == len)
-        })?;
-        match step {
-            Step::InterruptIn { reply, .. } => reply_into(reply, buf),
-            _ => Err(UsbError::new(UsbErrorKind::Other, "script confusion")),
-        }
+        self.read_in(true, endpoint, buf)
     }
 
     fn write_control(

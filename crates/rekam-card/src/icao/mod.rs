@@ -196,28 +196,7 @@ impl CardProfile for IcaoOpenProfile {
                 return Err(ProfileError::UnexpectedFile(*fid));
             }
         }
-        for (fid, wrote) in &written.files {
-            let read = read_back
-                .file(*fid)
-                .ok_or(ProfileError::MissingFile(*fid))?;
-            if read.len() != wrote.len() {
-                return Err(ProfileError::LengthMismatch {
-                    file: *fid,
-                    written: wrote.len(),
-                    read_back: read.len(),
-                });
-            }
-            if let Some(offset) = wrote.iter().zip(read).position(|(a, b)| a != b) {
-                return Err(ProfileError::ContentMismatch { file: *fid, offset });
-            }
-        }
-        if let Some(extra) = read_back
-            .files
-            .keys()
-            .find(|f| !written.files.contains_key(f))
-        {
-            return Err(ProfileError::UnexpectedFile(*extra));
-        }
+        crate::profile::same_files(written, read_back)?;
         self.authenticate(read_back).map(drop)
     }
 
