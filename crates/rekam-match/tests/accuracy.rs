@@ -18,9 +18,10 @@
 // Test support: a failed expectation here is a failed test, which is what panicking is for.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
+use common::{card, nist_template, NIST_SAMPLES};
 
-use rekam_hal::{Finger, RawImage, SimIdentity};
+use rekam_hal::{Finger, SimIdentity};
 use rekam_match::{compare, extract, ExtractOptions, MatchThreshold, Score, Template};
 use rekam_sim::synth::finger::{impression, ImpressionParams, MasterPrint};
 
@@ -84,14 +85,6 @@ fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     out.into_iter()
         .map(|o| o.expect("every slot filled"))
         .collect()
-}
-
-fn card(t: &Template) -> Template {
-    let bytes = t
-        .to_compact_card()
-        .expect("a template fits the card format");
-    assert!(bytes.len() <= ExtractOptions::default().byte_budget);
-    Template::from_compact_card(&bytes).expect("card bytes read back")
 }
 
 /// Share of `scores` at or above `t`.
@@ -227,29 +220,9 @@ fn synthetic_fnmr_at_fmr_one_in_a_thousand() {
     );
 }
 
-fn nist_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/fingerprints/nist-samples")
-}
-
-fn nist_template(name: &str) -> Template {
-    let path = nist_dir().join(name);
-    let img = image::open(&path)
-        .unwrap_or_else(|e| {
-            panic!(
-                "NIST sample {} missing or unreadable ({e}): the shared test data must be present",
-                path.display()
-            )
-        })
-        .to_luma8();
-    let (w, h) = img.dimensions();
-    let raw = RawImage::gray(w, h, None, img.into_raw()).expect("consistent image");
-    extract(&raw, &ExtractOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[test]
 fn nist_samples_match_themselves_and_never_each_other() {
-    let names = ["arch.jpg", "loop-right.jpg", "tented_arch.jpg", "whorl.jpg"];
+    let names = NIST_SAMPLES;
     let live: Vec<Template> = names.iter().map(|n| nist_template(n)).collect();
     let cards: Vec<Template> = live.iter().map(card).collect();
     let t = MatchThreshold::DEFAULT;

@@ -10,11 +10,12 @@
 // Test support: a failed expectation here is a failed test, which is what panicking is for.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
+use common::{card, nist_template, NIST_SAMPLES};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use rekam_hal::{Finger, RawImage, SimIdentity};
+use rekam_hal::{Finger, SimIdentity};
 use rekam_match::{extract, ExtractOptions, Matcher, PreparedTemplate, Template};
 use rekam_sim::synth::finger::{impression, ImpressionParams, MasterPrint};
 
@@ -68,13 +69,6 @@ fn check_all(label: &str, pairs: &[(Xyt, Xyt)]) -> Vec<u32> {
         bad.join("\n")
     );
     scores
-}
-
-fn card(t: &Template) -> Template {
-    let bytes = t
-        .to_compact_card()
-        .expect("a template fits the card format");
-    Template::from_compact_card(&bytes).expect("card bytes read back")
 }
 
 const FINGERS: usize = 36;
@@ -164,26 +158,9 @@ fn synthetic_genuine_and_impostor_pairs_score_as_the_oracle() {
     assert!(g_mean > 2.0 * i_mean);
 }
 
-fn nist_template(name: &str) -> Template {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/fingerprints/nist-samples")
-        .join(name);
-    let img = image::open(&path)
-        .unwrap_or_else(|e| {
-            panic!(
-                "NIST sample {} missing or unreadable ({e}): the shared test data must be present",
-                path.display()
-            )
-        })
-        .to_luma8();
-    let (w, h) = img.dimensions();
-    let raw = RawImage::gray(w, h, None, img.into_raw()).expect("consistent image");
-    extract(&raw, &ExtractOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[test]
 fn nist_samples_score_as_the_oracle() {
-    let names = ["arch.jpg", "loop-right.jpg", "tented_arch.jpg", "whorl.jpg"];
+    let names = NIST_SAMPLES;
     let templates: Vec<Template> = names.iter().map(|n| nist_template(n)).collect();
     let mut pairs = Vec::new();
     for a in &templates {

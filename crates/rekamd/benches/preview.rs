@@ -36,8 +36,6 @@
 // A benchmark harness: a failure should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
@@ -45,6 +43,9 @@ use rekam_proto::v1::enrolment_service_client::EnrolmentServiceClient;
 use rekam_proto::v1::{self, capture_event::Event};
 use tokio::net::UnixStream;
 use tonic::transport::{Channel, Endpoint, Uri};
+
+mod common;
+use common::{cpu_seconds, rss_kib, Daemon};
 
 /// A client over the daemon's Unix socket with this HTTP/2 stream window (`None`: tonic's
 /// default).
@@ -93,88 +94,17 @@ const CAMERAS: [(&str, &str, u32, &str); 4] = [
     ),
 ];
 
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn proc_stat(pid: u32) -> Vec<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    after.split_whitespace().map(str::to_owned).collect()
-}
-
-fn cpu_seconds(pid: u32) -> f64 {
-    // USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
-    let f = proc_stat(pid);
-    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap()
-}
-
 /// A daemon whose one face camera is `camera` (the station picks the camera of a family
 /// itself, so each camera gets its own daemon).
 fn start(camera: &(&str, &str, u32, &str)) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("rekamd.sock");
-    let config = dir.path().join("rekamd.toml");
-    let mut text = format!(
-        "[daemon]\nsocket = \"{}\"\nstate_dir = \"{}\"\nstatus_poll_ms = 60000\n\n",
-        socket.display(),
-        dir.path().join("state").display(),
-    );
-    {
-        let (id, modes, width, _) = camera;
-        text += &format!(
-            "[[devices]]\nselector = \"v4l2:scripted:{modes}?preview_width={width}&preview_frames={PREVIEW_FRAMES}\"\nfamily = \"face\"\nid = \"{id}\"\n\n"
-        );
-    }
-    std::fs::write(&config, text).unwrap();
-    let begun = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_rekamd"))
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    while !(socket.exists()
-        && rt
-            .block_on(rekam_proto::client::connect_unix(&socket))
-            .is_ok())
-    {
-        assert!(
-            begun.elapsed() < Duration::from_secs(20),
-            "rekamd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Daemon {
-        child,
-        socket,
-        _dir: dir,
-    }
+    let (id, modes, width, _) = camera;
+    common::start(
+        &format!(
+            "[[devices]]\nselector = \"v4l2:scripted:{modes}?preview_width={width}&preview_frames={PREVIEW_FRAMES}\"\nfamily = \"face\"\nid = \"{id}\"\n"
+        ),
+        true,
+    )
+    .0
 }
 
 async fn open_session(ch: Channel, n: u32) -> String {

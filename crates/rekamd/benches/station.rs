@@ -11,8 +11,7 @@
 //!   camera produces frames as fast as the daemon can forward them (10 ms apart).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rekam_proto::v1::enrolment_service_client::EnrolmentServiceClient;
@@ -20,95 +19,28 @@ use rekam_proto::v1::issuance_service_client::IssuanceServiceClient;
 use rekam_proto::v1::{self, capture_event::Event};
 use tonic::transport::Channel;
 
+mod common;
+use common::{cpu_seconds, rss_kib, Daemon};
+
 const SESSIONS: u32 = 20;
 const STARTS: usize = 7;
 
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn clock_ticks() -> f64 {
-    // USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
-    100.0
-}
-
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: f64 = fields[11].parse().unwrap();
-    let stime: f64 = fields[12].parse().unwrap();
-    (utime + stime) / clock_ticks()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap()
-}
-
 fn start(latency: &str) -> (Daemon, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("rekamd.sock");
-    let config = dir.path().join("rekamd.toml");
-    let text = format!(
-        "[daemon]\nsocket = \"{}\"\nstate_dir = \"{}\"\nstatus_poll_ms = 60000\n\n[sim]\nlatency = {latency}\nblanks = 1000\n\n{}",
-        socket.display(),
-        dir.path().join("state").display(),
-        ["fingerprint", "face", "iris", "signature", "encoder", "card-printer", "document-printer"]
-            .iter()
-            .map(|f| format!("[[devices]]\nselector = \"sim:{f}\"\n"))
-            .collect::<String>()
-    );
-    std::fs::write(&config, text).unwrap();
-    let begun = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_rekamd"))
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    loop {
-        if socket.exists()
-            && rt
-                .block_on(rekam_proto::client::connect_unix(&socket))
-                .is_ok()
-        {
-            break;
-        }
-        assert!(
-            begun.elapsed() < Duration::from_secs(10),
-            "rekamd did not start"
-        );
-        std::thread::sleep(Duration::from_micros(500));
-    }
-    let ready = begun.elapsed();
-    (
-        Daemon {
-            child,
-            socket,
-            _dir: dir,
-        },
-        ready,
+    let devices: String = [
+        "fingerprint",
+        "face",
+        "iris",
+        "signature",
+        "encoder",
+        "card-printer",
+        "document-printer",
+    ]
+    .iter()
+    .map(|f| format!("[[devices]]\nselector = \"sim:{f}\"\n"))
+    .collect();
+    common::start(
+        &format!("[sim]\nlatency = {latency}\nblanks = 1000\n\n{devices}"),
+        false,
     )
 }
 

@@ -240,6 +240,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// The error for key `key` of configured device number `index` (`devices[INDEX].KEY`), as
+    /// the driver modules report a selector or option they cannot use.
+    pub fn device_error(&self, index: usize, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            origin: self.origin.clone(),
+            key: format!("devices[{index}].{key}"),
+            line: None,
+            message,
+        }
+    }
+
     /// The embedded default configuration.
     pub fn embedded_default() -> Result<Config, ConfigError> {
         Config::parse(EMBEDDED_DEFAULT, "embedded default")

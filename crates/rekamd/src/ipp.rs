@@ -35,12 +35,7 @@ pub fn open(
     index: usize,
     dev: &DeviceConfig,
 ) -> Result<(AnyDevice, Duration), ConfigError> {
-    let bad = |key: &str, message: String| ConfigError {
-        origin: config.origin.clone(),
-        key: format!("devices[{index}].{key}"),
-        line: None,
-        message,
-    };
+    let bad = |key: &str, message: String| config.device_error(index, key, message);
     let family = dev.family.ok_or_else(|| {
         bad(
             "family",

@@ -24,12 +24,7 @@ pub fn open(
     index: usize,
     dev: &DeviceConfig,
 ) -> Result<(AnyDevice, Duration), ConfigError> {
-    let bad = |key: &str, message: String| ConfigError {
-        origin: config.origin.clone(),
-        key: format!("devices[{index}].{key}"),
-        line: None,
-        message,
-    };
+    let bad = |key: &str, message: String| config.device_error(index, key, message);
     if let Some(family) = dev.family.filter(|f| *f != DeviceFamily::SignaturePad) {
         return Err(bad(
             "family",

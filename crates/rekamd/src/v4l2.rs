@@ -25,12 +25,7 @@ use crate::config::{Config, ConfigError, DeviceConfig};
 
 /// Opens configured device number `index` (a `v4l2:` selector).
 pub fn open(config: &Config, index: usize, dev: &DeviceConfig) -> Result<AnyDevice, ConfigError> {
-    let bad = |key: &str, message: String| ConfigError {
-        origin: config.origin.clone(),
-        key: format!("devices[{index}].{key}"),
-        line: None,
-        message,
-    };
+    let bad = |key: &str, message: String| config.device_error(index, key, message);
     let family = match dev.family {
         Some(f @ (DeviceFamily::FaceCamera | DeviceFamily::IrisCamera)) => f,
         _ => {

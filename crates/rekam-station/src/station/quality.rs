@@ -176,75 +176,54 @@ pub(crate) fn iris(image: &RawImage, eye: Eye, thresholds: &IrisThresholds) -> A
 fn iris_assessment(q: &IrisQuality, eye: Eye, t: &IrisThresholds) -> Assessment {
     let m = &q.measures;
     let f = |v: f32| f64::from(v);
+    let within =
+        |v: f32, lo: f32, hi: f32, name| QualityMeasure::new(name, f(v), Some(f(lo)), Some(f(hi)));
+    let at_least = |v: f32, lo: f32, name| QualityMeasure::new(name, f(v), Some(f(lo)), None);
+    let at_most = |v: f32, hi: f32, name| QualityMeasure::new(name, f(v), None, Some(f(hi)));
     let measures = vec![
-        QualityMeasure::new(
+        within(
+            m.iris_diameter_px,
+            t.min_iris_diameter_px,
+            t.max_iris_diameter_px,
             "iris.iris_diameter_px",
-            f(m.iris_diameter_px),
-            Some(f(t.min_iris_diameter_px)),
-            Some(f(t.max_iris_diameter_px)),
         ),
-        QualityMeasure::new(
+        within(
+            m.pupil_iris_ratio,
+            t.min_pupil_iris_ratio,
+            t.max_pupil_iris_ratio,
             "iris.pupil_iris_ratio",
-            f(m.pupil_iris_ratio),
-            Some(f(t.min_pupil_iris_ratio)),
-            Some(f(t.max_pupil_iris_ratio)),
         ),
-        QualityMeasure::new(
+        at_least(
+            m.usable_iris_area,
+            t.min_usable_iris_area,
             "iris.usable_iris_area",
-            f(m.usable_iris_area),
-            Some(f(t.min_usable_iris_area)),
-            None,
         ),
-        QualityMeasure::new(
+        at_least(
+            m.iris_sclera_contrast,
+            t.min_iris_sclera_contrast,
             "iris.iris_sclera_contrast",
-            f(m.iris_sclera_contrast),
-            Some(f(t.min_iris_sclera_contrast)),
-            None,
         ),
-        QualityMeasure::new(
+        at_least(
+            m.iris_pupil_contrast,
+            t.min_iris_pupil_contrast,
             "iris.iris_pupil_contrast",
-            f(m.iris_pupil_contrast),
-            Some(f(t.min_iris_pupil_contrast)),
-            None,
         ),
-        QualityMeasure::new(
-            "iris.concentricity",
-            f(m.concentricity),
-            Some(f(t.min_concentricity)),
-            None,
-        ),
-        QualityMeasure::new(
+        at_least(m.concentricity, t.min_concentricity, "iris.concentricity"),
+        at_least(
+            m.margin_adequacy,
+            t.min_margin_adequacy,
             "iris.margin_adequacy",
-            f(m.margin_adequacy),
-            Some(f(t.min_margin_adequacy)),
-            None,
         ),
-        QualityMeasure::new(
-            "iris.sharpness",
-            f(m.sharpness),
-            Some(f(t.min_sharpness)),
-            None,
-        ),
-        QualityMeasure::new(
+        at_least(m.sharpness, t.min_sharpness, "iris.sharpness"),
+        at_least(
+            m.grey_scale_bits,
+            t.min_grey_scale_bits,
             "iris.grey_scale_bits",
-            f(m.grey_scale_bits),
-            Some(f(t.min_grey_scale_bits)),
-            None,
         ),
-        QualityMeasure::new(
-            "iris.gaze_deg",
-            f(m.gaze_deg),
-            None,
-            Some(f(t.max_gaze_deg)),
-        ),
-        QualityMeasure::new(
-            "iris.noise_grey",
-            f(m.noise_grey),
-            None,
-            Some(f(t.max_noise_grey)),
-        ),
-        QualityMeasure::info("iris.pupil_circularity", f(m.pupil_circularity)),
-        QualityMeasure::info("iris.pupil_diameter_px", f(m.pupil_diameter_px)),
+        at_most(m.gaze_deg, t.max_gaze_deg, "iris.gaze_deg"),
+        at_most(m.noise_grey, t.max_noise_grey, "iris.noise_grey"),
+        QualityMeasure::info("iris.pupil_circularity", f64::from(m.pupil_circularity)),
+        QualityMeasure::info("iris.pupil_diameter_px", f64::from(m.pupil_diameter_px)),
     ];
     Assessment {
         score: q.score,
