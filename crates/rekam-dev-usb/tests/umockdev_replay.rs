@@ -8,48 +8,14 @@
 // Test support: a failed expectation here is a failed test, which is what panicking is for.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod support;
+use support::{node, recording, require_umockdev};
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rekam-usbfp");
-
-fn recording() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/usb-recordings/nb1010");
-    assert!(
-        dir.join("capture.ioctl").is_file(),
-        "the NB-1010 recording is missing: expected shared/testdata/usb-recordings/nb1010 beside \
-         the repository ({})",
-        dir.display()
-    );
-    dir
-}
-
-/// The device node the recording names (its `N:` line), e.g. /dev/bus/usb/001/003.
-fn node(device_file: &Path) -> String {
-    let text = std::fs::read_to_string(device_file).expect("read the recording's device file");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("N: bus/usb/"))
-        .expect("the device file names its node");
-    let path = line[3..].split('=').next().expect("node path");
-    format!("/dev/{path}")
-}
-
-fn require_umockdev() {
-    match Command::new("umockdev-run").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => panic!(
-            "umockdev-run --version failed ({}): reinstall the Debian package `umockdev`",
-            out.status
-        ),
-        Err(e) => panic!(
-            "umockdev-run not found ({e}): install the Debian package `umockdev` \
-             (apt-get install umockdev libusb-1.0-0-dev pkg-config)"
-        ),
-    }
-}
 
 /// Runs `rekam-usbfp ARGS` under umockdev-run replaying the recording; kills it (by its own
 /// PID) after a minute.
