@@ -40,18 +40,11 @@ fn ready_watchdog_and_stopping_reach_systemd() {
     let notify = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&notify).unwrap();
     let config = dir.path().join("rekamd.toml");
-    let devices: String = [
-        "fingerprint",
-        "face",
-        "iris",
-        "signature",
-        "encoder",
-        "card-printer",
-        "document-printer",
-    ]
-    .iter()
-    .map(|f| format!("[[devices]]\nselector = \"sim:{f}\"\n"))
-    .collect();
+    // Every family simulated, as the embedded default has them.
+    let devices: String = rekam_hal::DeviceFamily::ALL
+        .iter()
+        .map(|f| format!("[[devices]]\nselector = \"sim:{}\"\n", f.short_name()))
+        .collect();
     std::fs::write(
         &config,
         format!(

@@ -26,18 +26,11 @@ const SESSIONS: u32 = 20;
 const STARTS: usize = 7;
 
 fn start(latency: &str) -> (Daemon, Duration) {
-    let devices: String = [
-        "fingerprint",
-        "face",
-        "iris",
-        "signature",
-        "encoder",
-        "card-printer",
-        "document-printer",
-    ]
-    .iter()
-    .map(|f| format!("[[devices]]\nselector = \"sim:{f}\"\n"))
-    .collect();
+    // Every family simulated, as the embedded default has them.
+    let devices: String = rekam_hal::DeviceFamily::ALL
+        .iter()
+        .map(|f| format!("[[devices]]\nselector = \"sim:{}\"\n", f.short_name()))
+        .collect();
     common::start(
         &format!("[sim]\nlatency = {latency}\nblanks = 1000\n\n{devices}"),
         false,
