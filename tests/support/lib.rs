@@ -166,6 +166,8 @@ pub struct DaemonOptions {
     pub extra_toml: String,
     /// `[[devices]]` tables replacing the seven simulated devices, when set.
     pub devices_toml: Option<String>,
+    /// More `key = value` lines of the `[daemon]` table (e.g. `tcp = "127.0.0.1:50051"`).
+    pub daemon_toml: String,
 }
 
 impl Default for DaemonOptions {
@@ -178,6 +180,7 @@ impl Default for DaemonOptions {
             shutdown_grace_ms: 3_000,
             extra_toml: String::new(),
             devices_toml: None,
+            daemon_toml: String::new(),
         }
     }
 }
@@ -190,6 +193,8 @@ impl DaemonOptions {
         if let Some(max) = self.max_message_bytes {
             text.push_str(&format!("max_message_bytes = {max}\n"));
         }
+        text.push_str(&self.daemon_toml);
+        text.push('\n');
         text.push_str(&format!(
             "\n[sim]\nseed = 7\nblanks = {}\nlatency = {}\n\n",
             self.blanks, self.latency
