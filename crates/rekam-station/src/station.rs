@@ -23,8 +23,10 @@ mod enrol;
 mod issue;
 mod matching;
 mod quality;
+mod templates;
 pub use matching::MatchingConfig;
 pub use quality::BiometricChecks;
+pub use templates::TemplateCacheStats;
 pub mod records;
 
 use std::collections::HashMap;
@@ -155,6 +157,8 @@ struct Inner {
     sessions: Mutex<HashMap<SessionId, Arc<Entry<Session>>>>,
     jobs: Mutex<HashMap<JobId, Arc<Entry<Job>>>>,
     rng: Mutex<StdRng>,
+    /// The finger templates of open sessions, in memory only (`station::templates`).
+    templates: templates::TemplateCache,
 }
 
 /// The station: sessions, jobs, devices and journal. Cheap to clone.
@@ -223,6 +227,7 @@ impl Station {
                 sessions: Mutex::new(sessions),
                 jobs: Mutex::new(jobs),
                 rng: Mutex::new(StdRng::from_entropy()),
+                templates: templates::TemplateCache::default(),
             }),
         };
         Ok((station, recovered))
@@ -241,6 +246,18 @@ impl Station {
     /// The workflow configuration.
     pub fn workflow(&self) -> &WorkflowConfig {
         &self.inner.options.workflow
+    }
+
+    /// What the in-memory finger template cache holds (counts only), for tests and
+    /// diagnostics: see `station::templates`.
+    pub fn template_cache_stats(&self) -> TemplateCacheStats {
+        self.inner.templates.stats()
+    }
+
+    /// How many of session `id`'s finger samples have a template held in memory (0 once the
+    /// session is cancelled or its job created).
+    pub fn templates_held_for(&self, id: &SessionId) -> usize {
+        self.inner.templates.held_for(id)
     }
 
     fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Arc<Entry<Session>>>> {

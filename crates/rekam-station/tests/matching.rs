@@ -215,3 +215,99 @@ async fn template_fingers_and_threshold_come_from_the_matching_config() {
             && threshold == 1000
             && finger == Finger::RightIndex));
 }
+
+/// Finger samples captured so far in the session: one per finger per attempt that gave it.
+fn finger_samples(rig: &Rig, id: &SessionId) -> u64 {
+    rig.station
+        .get_session(id)
+        .unwrap()
+        .items
+        .iter()
+        .filter(|i| matches!(i.item, rekam_station::enrolment::ItemKey::Finger(_)))
+        .map(|i| u64::from(i.attempts))
+        .sum()
+}
+
+async fn start_job(rig: &Rig, session: SessionId) -> rekam_station::JobView {
+    let (tx, mut rx) = mpsc::channel(256);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let job = rig
+        .station
+        .start_job(
+            StartJobCmd {
+                record: record(true),
+                session_id: Some(session),
+                on_file: None,
+                application_type: ApplicationType::Baru,
+                operator: op(),
+            },
+            &actor(),
+            tx,
+        )
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    job
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_finger_is_extracted_once_and_its_template_leaves_memory_at_finalization() {
+    let rig = rig_with_matching(MatchingConfig::default());
+    let before = rig.station.template_cache_stats();
+    assert_eq!(
+        (before.sessions, before.samples, before.extractions),
+        (0, 0, 0)
+    );
+    let id = enrol(&rig.station).await;
+    // 4-4-2: ten fingers, each extracted once for the cross-check (re-extracting the kept
+    // fingers at each slap would take 4 + (4 + 4) + (2 + 8) = 22, or 18 without the first).
+    let samples = finger_samples(&rig, &id);
+    assert!(samples >= 10, "{samples}");
+    assert_eq!(rig.station.template_cache_stats().extractions, samples);
+    // Finalized: no template is left in memory.
+    assert_eq!(rig.station.templates_held_for(&id), 0);
+    let stats = rig.station.template_cache_stats();
+    assert_eq!((stats.sessions, stats.samples), (0, 0));
+    // The job extracts its two chip templates (right and left index) from the stored samples,
+    // and holds none afterwards.
+    let job = start_job(&rig, id).await;
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    let after = rig.station.template_cache_stats();
+    assert_eq!(after.extractions, samples + 2);
+    assert_eq!((after.sessions, after.samples), (0, 0));
+    // That chip matches the live finger.
+    let (state, attempts) = activate(&rig, &job).await;
+    assert_eq!(state, JobState::Activated, "{attempts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_session_leaves_no_template_in_memory() {
+    let rig = rig_with_matching(MatchingConfig::default());
+    let id = open(&rig).await;
+    capture(&rig, &id, CaptureTarget::LeftSlap).await;
+    capture(&rig, &id, CaptureTarget::RightSlap).await;
+    // Only the kept fingers' templates are held (a refused attempt's are dropped).
+    assert_eq!(rig.station.templates_held_for(&id), 8);
+    rig.station
+        .cancel_session(&id, "resident left", op(), &actor())
+        .await
+        .unwrap();
+    assert_eq!(rig.station.templates_held_for(&id), 0);
+    assert_eq!(rig.station.template_cache_stats().sessions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_cross_check_the_job_extracts_the_chip_templates_itself() {
+    let rig = rig_with_matching(MatchingConfig {
+        duplicate_check: false,
+        ..MatchingConfig::default()
+    });
+    let id = enrol(&rig.station).await;
+    let stats = rig.station.template_cache_stats();
+    assert_eq!((stats.sessions, stats.extractions), (0, 0));
+    let job = start_job(&rig, id).await;
+    assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
+    assert_eq!(rig.station.template_cache_stats().extractions, 2);
+    let (state, attempts) = activate(&rig, &job).await;
+    assert_eq!(state, JobState::Activated, "{attempts:?}");
+}

@@ -359,7 +359,9 @@ pub(crate) fn signature_record_of(png_bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// The chip template of a stored finger sample (see the module doc): its minutiae in the
 /// ISO/IEC 19794-2 compact card format, capped as `matching` says, or `None` when the sample
-/// does not decode or holds too few minutiae.
+/// does not decode or holds too few minutiae. (The station extracts through its template
+/// cache, `station::templates`, and writes the card bytes with [`card_template`].)
+#[cfg(test)]
 pub(crate) fn template_of(
     finger_iso: u8,
     png_bytes: &[u8],
@@ -367,6 +369,12 @@ pub(crate) fn template_of(
 ) -> Option<Template> {
     let image = decode_gray(png_bytes)?;
     let template = rekam_match::extract(&image, &matching.extract_options()).ok()?;
+    card_template(finger_iso, &template)
+}
+
+/// A finger's extracted template as the chip takes it: ISO/IEC 19794-2 compact card format.
+/// `None` when it cannot be written in that format.
+pub(crate) fn card_template(finger_iso: u8, template: &rekam_match::Template) -> Option<Template> {
     Some(Template {
         finger: finger_iso,
         format: TemplateFormat::Iso19794_2Compact,

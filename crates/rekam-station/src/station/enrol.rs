@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use rekam_card::{MaritalStatus, Nik};
-use rekam_hal::{Guidance, PreviewFrame};
+use rekam_hal::{DeviceFamily, Guidance, PreviewFrame};
 use rekam_store::{Actor, AuditEntry, NewBlob};
 use tokio::sync::mpsc;
 
@@ -276,6 +276,10 @@ impl Station {
                 }
                 Ok(last)
             })?;
+            // The templates of fingers this attempt did not keep are no longer needed.
+            if family == DeviceFamily::FingerprintScanner {
+                entry.with(|s| self.inner.templates.retain_kept(s));
+            }
             let Some(recorded) = recorded else { break };
             let completes = recorded.completes;
             let attempts_left = recorded.attempts_left;
@@ -361,15 +365,30 @@ impl Station {
         if session.state() == SessionState::Open {
             session.decide_finalize(package_id, Vec::new(), operator.clone(), now)?;
             let format = self.inner.options.records.image_format;
+            let mut samples = Vec::new();
             for (item, kept) in session.kept_samples() {
-                let bytes = self.session_blob(id, &kept.blob, actor).await?;
-                let (media_type, score, at) = (kept.blob.media_type.clone(), kept.score, kept.at);
-                let built = tokio::task::spawn_blocking(move || {
-                    records::record_with(item, &media_type, &bytes, score, at, format)
-                })
-                .await
-                .map_err(StationError::internal)?
-                .map_err(|e| StationError::Internal(e.to_string()))?;
+                samples.push(records::RecordSample {
+                    item,
+                    media_type: kept.blob.media_type.clone(),
+                    bytes: self.session_blob(id, &kept.blob, actor).await?,
+                    score: kept.score,
+                    captured_at: kept.at,
+                });
+            }
+            // Lossless JPEG 2000 is most of finalization's work: the records are coded on
+            // every core, and come back in the samples' order.
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let built = tokio::task::spawn_blocking(move || {
+                let items: Vec<ItemKey> = samples.iter().map(|s| s.item).collect();
+                items
+                    .into_iter()
+                    .zip(records::records_with(&samples, format, threads))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(StationError::internal)?;
+            for (item, built) in built {
+                let built = built.map_err(|e| StationError::Internal(e.to_string()))?;
                 if let Some(record) = built {
                     record_blobs.push((item, NewBlob::new(record.media_type, record.bytes)));
                 }
@@ -403,6 +422,10 @@ impl Station {
             ));
             self.append(req).await?;
             entry.with(|s| apply_all(s, &events))?;
+            // The cross-check is over: the templates leave memory with the open session. (The
+            // job made from the package extracts its two chip templates again, about 40 ms,
+            // rather than hold biometric data for a job that may never be created.)
+            drop(self.inner.templates.take(id));
             tracing::info!(session = %id, package = %package_id, "session finalized");
         }
         let session = entry.snapshot();
@@ -449,6 +472,7 @@ impl Station {
             ));
             self.append(req).await?;
             entry.with(|s| apply_all(s, &events))?;
+            drop(self.inner.templates.take(id));
             let store = self.inner.store.clone();
             let stream = id.to_string();
             let actor = actor.clone();

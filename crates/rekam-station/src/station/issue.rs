@@ -1043,6 +1043,8 @@ impl Station {
         Ok(view)
     }
 
+    /// The chip biometrics from a finalized session's kept samples; the finger templates are
+    /// extracted from the stored samples (counted by `station::templates`).
     async fn biometrics_from_session(
         &self,
         session: &crate::enrolment::Session,
@@ -1089,9 +1091,15 @@ impl Station {
                 .and_then(|i| i.best.clone())
             {
                 let png = self.session_blob(&id, &best.blob, actor).await?;
-                if let Some(t) = biometrics::template_of(finger.iso_code(), &png, matching) {
-                    templates.push(t);
-                }
+                let (station, matching) = (self.clone(), matching.clone());
+                let template = tokio::task::spawn_blocking(move || {
+                    biometrics::decode_gray(&png)
+                        .and_then(|image| station.inner.templates.extract(&image, &matching))
+                        .and_then(|t| biometrics::card_template(finger.iso_code(), &t))
+                })
+                .await
+                .map_err(StationError::internal)?;
+                templates.extend(template);
             }
         }
         if templates.is_empty() {

@@ -24,7 +24,7 @@
 //! side: `rekam_biometrics::fingerprint::segment` and scanners that say `WrongHand`); the
 //! matcher adds the case geometry misses, the same hand given twice.
 
-use rekam_hal::{DeviceFamily, Finger, Guidance, GuidanceCode, Hand, RawImage};
+use rekam_hal::{DeviceFamily, Finger, Guidance, GuidanceCode, Hand};
 use rekam_store::Actor;
 use serde::{Deserialize, Serialize};
 
@@ -183,17 +183,19 @@ impl MatchingConfig {
 }
 
 /// A finger sample for the cross-check: its slot and its image.
+#[cfg(test)]
 pub(crate) struct FingerSample {
     /// The slot it was captured (or kept) as.
     pub finger: Finger,
     /// The image.
-    pub image: RawImage,
+    pub image: rekam_hal::RawImage,
 }
 
 /// Compares each finger of a new capture of `target` with the kept samples of the other
 /// targets and says what is wrong (see the module doc); empty when nothing is. Fingers
 /// without enough minutiae are left out. Runs extraction and comparison: call it off the
 /// async runtime.
+#[cfg(test)]
 pub(crate) fn cross_check(
     target: CaptureTarget,
     new: &[FingerSample],
@@ -201,18 +203,31 @@ pub(crate) fn cross_check(
     config: &MatchingConfig,
 ) -> Vec<Guidance> {
     let options = config.extract_options();
-    let threshold = rekam_match::MatchThreshold(config.duplicate_threshold);
     let templates = |samples: &[FingerSample]| -> Vec<(Finger, rekam_match::Template)> {
         samples
             .iter()
             .filter_map(|s| Some((s.finger, rekam_match::extract(&s.image, &options).ok()?)))
             .collect()
     };
-    let new = templates(new);
-    if new.is_empty() {
+    cross_check_templates(target, &templates(new), &templates(kept), config)
+}
+
+/// [`cross_check`] on templates already extracted: each new finger's template with each kept
+/// finger's, in the order given (the kept fingers in `Finger::ALL` order). Each template's
+/// BOZORTH3 pair table is built once for all its comparisons (the same scores as
+/// `rekam_match::verify`).
+pub(crate) fn cross_check_templates(
+    target: CaptureTarget,
+    new: &[(Finger, rekam_match::Template)],
+    kept: &[(Finger, rekam_match::Template)],
+    config: &MatchingConfig,
+) -> Vec<Guidance> {
+    if new.is_empty() || kept.is_empty() {
         return Vec::new();
     }
-    let kept = templates(kept);
+    let threshold = rekam_match::MatchThreshold(config.duplicate_threshold);
+    let kept: Vec<(Finger, rekam_match::PreparedTemplate)> =
+        kept.iter().map(|(f, t)| (*f, t.prepare())).collect();
     let declared = match target {
         CaptureTarget::LeftSlap => Some(Hand::Left),
         CaptureTarget::RightSlap => Some(Hand::Right),
@@ -220,10 +235,11 @@ pub(crate) fn cross_check(
     };
     let mut guidance = Vec::new();
     let mut other_hand_matches = 0usize;
-    for (finger, probe) in &new {
-        let twin = kept
-            .iter()
-            .find(|(_, reference)| rekam_match::verify(reference, probe, threshold).matched);
+    for (finger, probe) in new {
+        let probe = probe.prepare();
+        let twin = kept.iter().find(|(_, reference)| {
+            rekam_match::verify_prepared(reference, &probe, threshold).matched
+        });
         if let Some((kept_finger, _)) = twin {
             guidance.push(Guidance::finger(GuidanceCode::DuplicateFinger, *finger));
             if declared.is_some_and(|hand| kept_finger.hand() != hand && !kept_finger.is_thumb()) {
@@ -237,11 +253,32 @@ pub(crate) fn cross_check(
     guidance
 }
 
+/// A finger sample the cross-check needs a template of: its slot, its blob id, and its
+/// template as held for the session or, when none is held yet, its PNG.
+struct Pending {
+    finger: Finger,
+    blob: String,
+    source: Source,
+}
+
+/// Where a [`Pending`] sample's template comes from.
+enum Source {
+    /// Held for the session already (`None`: its extraction failed).
+    Held(Option<rekam_match::Template>),
+    /// To be extracted from this PNG (and then held).
+    Png(Vec<u8>),
+}
+
 impl Station {
     /// The enrolment cross-check of a fingerprint capture (see the module doc): the guidance
     /// its fingers call for against the fingers the session keeps from its other targets.
-    /// Reads those samples from the journal (audited as the capture's actor). Empty for other
-    /// targets, when `[matching] duplicate_check` is off, or when nothing else is kept yet.
+    /// Empty for other targets, when `[matching] duplicate_check` is off, or when nothing else
+    /// is kept yet.
+    ///
+    /// Every new finger is extracted once and its template held for the session
+    /// (`station::templates`), so the kept fingers' templates are normally in memory already;
+    /// one that is not (after a restart) is read from the journal (audited as the capture's
+    /// actor) and extracted.
     pub(super) async fn finger_cross_check(
         &self,
         id: &SessionId,
@@ -255,6 +292,21 @@ impl Station {
         {
             return Ok(Vec::new());
         }
+        let cache = &self.inner.templates;
+        let new: Vec<Pending> = items
+            .iter()
+            .filter_map(|i| match i.item {
+                ItemKey::Finger(finger) => Some(Pending {
+                    finger,
+                    blob: i.blob.id.to_string(),
+                    source: Source::Png(i.blob.bytes.to_vec()),
+                }),
+                _ => None,
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
         let session = self.session_state(id)?;
         let own = target.items();
         let mut kept = Vec::new();
@@ -264,32 +316,42 @@ impl Station {
                 continue;
             }
             if let Some(best) = session.item(key).and_then(|i| i.best.clone()) {
-                kept.push((finger, self.session_blob(id, &best.blob, actor).await?));
+                let source = match cache.get(id, &best.blob.id) {
+                    Some(held) => Source::Held(held),
+                    None => Source::Png(self.session_blob(id, &best.blob, actor).await?),
+                };
+                kept.push(Pending {
+                    finger,
+                    blob: best.blob.id,
+                    source,
+                });
             }
         }
-        let new: Vec<(Finger, Vec<u8>)> = items
-            .iter()
-            .filter_map(|i| match i.item {
-                ItemKey::Finger(f) => Some((f, i.blob.bytes.to_vec())),
-                _ => None,
-            })
-            .collect();
-        if kept.is_empty() || new.is_empty() {
-            return Ok(Vec::new());
-        }
+        let station = self.clone();
+        let id = *id;
         tokio::task::spawn_blocking(move || {
-            let decode = |samples: Vec<(Finger, Vec<u8>)>| -> Vec<FingerSample> {
+            let cache = &station.inner.templates;
+            // Extracts (and holds) what is not held yet.
+            let templates = |samples: Vec<Pending>| -> Vec<(Finger, rekam_match::Template)> {
                 samples
                     .into_iter()
-                    .filter_map(|(finger, png)| {
-                        Some(FingerSample {
-                            finger,
-                            image: biometrics::decode_gray(&png)?,
-                        })
+                    .filter_map(|s| {
+                        let template = match s.source {
+                            Source::Held(template) => template,
+                            Source::Png(png) => {
+                                let template = biometrics::decode_gray(&png)
+                                    .and_then(|image| cache.extract(&image, &matching));
+                                cache.insert(id, s.blob, template.clone());
+                                template
+                            }
+                        };
+                        Some((s.finger, template?))
                     })
                     .collect()
             };
-            cross_check(target, &decode(new), &decode(kept), &matching)
+            let new = templates(new);
+            let kept = templates(kept);
+            cross_check_templates(target, &new, &kept, &matching)
         })
         .await
         .map_err(StationError::internal)

@@ -410,6 +410,105 @@ pub fn record_with(
     }
 }
 
+/// A kept sample to build the record of with [`records_with`].
+#[derive(Clone)]
+pub struct RecordSample {
+    /// The item.
+    pub item: ItemKey,
+    /// The stored sample's media type.
+    pub media_type: String,
+    /// The stored sample.
+    pub bytes: Vec<u8>,
+    /// Its quality score.
+    pub score: u8,
+    /// When it was captured.
+    pub captured_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for RecordSample {
+    // The sample is biometric data: only its size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordSample")
+            .field("item", &self.item)
+            .field("media_type", &self.media_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// [`record_with`] for each of `samples`, coded on up to `threads` threads at once (the
+/// calling thread is one of them): the results in the order of `samples`, each exactly what
+/// [`record_with`] gives for that sample alone. A record's images are coded independently of
+/// every other record, so the order the threads take them in changes nothing.
+pub fn records_with(
+    samples: &[RecordSample],
+    format: ImageFormat,
+    threads: usize,
+) -> Vec<Result<Option<Record>, RecordError>> {
+    let build = |s: &RecordSample| {
+        record_with(
+            s.item,
+            &s.media_type,
+            &s.bytes,
+            s.score,
+            s.captured_at,
+            format,
+        )
+    };
+    let threads = threads.clamp(1, samples.len().max(1));
+    if threads == 1 {
+        return samples.iter().map(build).collect();
+    }
+    // Each thread takes the next sample not yet taken, so a slow record (the face) does not
+    // hold back the others.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(sample) = samples.get(i) else {
+                return done;
+            };
+            done.push((i, build(sample)));
+        }
+    };
+    let mut results: Vec<Option<Result<Option<Record>, RecordError>>> =
+        samples.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        // A helper that cannot be started leaves its share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("records".into())
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut done = work();
+        for helper in helpers {
+            // A helper that panicked leaves its samples without a result (an error below).
+            done.extend(helper.join().unwrap_or_default());
+        }
+        for (i, result) in done {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(result);
+            }
+        }
+    });
+    samples
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            r.unwrap_or_else(|| {
+                Err(RecordError::Image {
+                    item: s.item.name().to_owned(),
+                    reason: "the coding thread failed".to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +547,69 @@ mod tests {
 
     fn at() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_763_700_000).unwrap()
+    }
+
+    #[test]
+    fn records_coded_on_several_threads_are_those_of_one_thread_in_order() {
+        let sample = |item, media_type: &str, bytes: Vec<u8>, score| RecordSample {
+            item,
+            media_type: media_type.to_owned(),
+            bytes,
+            score,
+            captured_at: at(),
+        };
+        let samples = vec![
+            sample(ItemKey::Face, "image/jpeg", jpeg(64, 80), 90),
+            sample(
+                ItemKey::Finger(Finger::RightIndex),
+                "image/png",
+                png(120, 150),
+                70,
+            ),
+            sample(
+                ItemKey::Finger(Finger::LeftIndex),
+                "image/png",
+                png(90, 200),
+                71,
+            ),
+            // Does not decode: its error stays in its place.
+            sample(
+                ItemKey::Finger(Finger::LeftThumb),
+                "image/png",
+                vec![1, 2, 3],
+                50,
+            ),
+            sample(ItemKey::Iris(Eye::Right), "image/png", png(64, 48), 60),
+            sample(ItemKey::Iris(Eye::Left), "image/png", png(48, 64), 61),
+        ];
+        for format in [ImageFormat::Jpeg2000Lossless, ImageFormat::Png] {
+            let one: Vec<_> = samples
+                .iter()
+                .map(|s| {
+                    record_with(
+                        s.item,
+                        &s.media_type,
+                        &s.bytes,
+                        s.score,
+                        s.captured_at,
+                        format,
+                    )
+                })
+                .collect();
+            for threads in [1, 2, 3, 16] {
+                let many = records_with(&samples, format, threads);
+                assert_eq!(many.len(), samples.len());
+                for (i, (a, b)) in one.iter().zip(&many).enumerate() {
+                    match (a, b) {
+                        (Ok(a), Ok(b)) => assert_eq!(a, b, "record {i}, {threads} threads"),
+                        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                        _ => panic!("record {i}, {threads} threads: {a:?} vs {b:?}"),
+                    }
+                }
+                assert!(many[3].is_err() && many.iter().filter(|r| r.is_err()).count() == 1);
+            }
+        }
+        assert!(records_with(&[], ImageFormat::default(), 4).is_empty());
     }
 
     #[test]
