@@ -624,6 +624,51 @@ async fn unknown_enum_values_are_invalid_and_name_the_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_on_a_device_of_another_family_or_unknown_is_refused() {
+    let d = Daemon::start_default().await;
+    let session = open_session(&d, &nik(18)).await;
+    let before = get_session(&d, &session.session_id).await;
+    // A chosen device: of another family, unknown, or not an id at all, is refused before
+    // anything is captured.
+    let on = |device: &str| v1::CaptureRequest {
+        session_id: session.session_id.clone(),
+        target: T::Face.into(),
+        operator_id: OPERATOR.into(),
+        device_id: device.into(),
+    };
+    let c = collect(d.enrolment().await.capture(on(dev::IRIS)).await).await;
+    assert_status(
+        c.err(),
+        Code::InvalidArgument,
+        v1::ErrorReason::InvalidArgument,
+    );
+    assert_eq!(metadata(c.err(), "field").as_deref(), Some("device_id"));
+    let c = collect(d.enrolment().await.capture(on("sim:face:9")).await).await;
+    assert_eq!(c.err().code(), Code::NotFound, "{}", describe(c.err()));
+    let c = collect(d.enrolment().await.capture(on("not a device")).await).await;
+    assert_status(
+        c.err(),
+        Code::InvalidArgument,
+        v1::ErrorReason::InvalidArgument,
+    );
+    assert_eq!(metadata(c.err(), "field").as_deref(), Some("device_id"));
+    assert_eq!(get_session(&d, &session.session_id).await, before);
+    // The right family's device captures.
+    let c = collect(d.enrolment().await.capture(on(dev::FACE)).await).await;
+    c.ok();
+    assert!(
+        c.events.iter().any(|e| matches!(
+            e.event,
+            Some(v1::capture_event::Event::Result(ref r))
+                if r.outcome == i32::from(v1::ItemOutcome::Accepted)
+        )),
+        "a face capture on {} gave no captured result: {:?}",
+        dev::FACE,
+        c.events.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_record_that_disagrees_with_its_nik_is_invalid() {
     let d = Daemon::start_default().await;
     let nik = nik(18);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use rekam_card::{MaritalStatus, Nik};
-use rekam_hal::{DeviceFamily, Guidance, PreviewFrame};
+use rekam_hal::{DeviceFamily, DeviceId, Guidance, PreviewFrame};
 use rekam_store::{Actor, AuditEntry, NewBlob};
 use tokio::sync::mpsc;
 
@@ -174,16 +174,46 @@ impl Station {
         actor: &Actor,
         updates: mpsc::Sender<CaptureUpdate>,
     ) -> Result<(Option<TargetOutcome>, SessionView), StationError> {
+        self.capture_on(id, target, None, operator, actor, updates)
+            .await
+    }
+
+    /// [`Station::capture`] on a chosen device: `device` must be of the target's family
+    /// (else INVALID_ARGUMENT naming `device_id`), and a busy device is refused rather than
+    /// replaced by another one. `None`: the first free device of the family.
+    pub async fn capture_on(
+        &self,
+        id: &SessionId,
+        target: CaptureTarget,
+        device: Option<&DeviceId>,
+        operator: OperatorId,
+        actor: &Actor,
+        updates: mpsc::Sender<CaptureUpdate>,
+    ) -> Result<(Option<TargetOutcome>, SessionView), StationError> {
         let entry = self.session_entry(id)?;
+        let family = biometrics::family_of(target);
+        if let Some(device) = device {
+            let found = self.inner.registry.snapshot(device)?.info.family;
+            if found != family {
+                return Err(WorkflowError::invalid(
+                    "device_id",
+                    format!(
+                        "{device} is a {found:?} device; {} is captured with a {family:?} device",
+                        target.as_str()
+                    ),
+                )
+                .into());
+            }
+        }
         let _work = entry.claim(&id.to_string())?;
         let snapshot = entry.snapshot();
         let mut plan = snapshot.capture_plan(target)?;
         let subject = sim_subject(snapshot.nik());
-        let family = biometrics::family_of(target);
-        let lease = self
-            .inner
-            .registry
-            .lease_family(family, &format!("session {id}"))?;
+        let holder = format!("session {id}");
+        let lease = match device {
+            Some(device) => self.inner.registry.lease(device, &holder)?,
+            None => self.inner.registry.lease_family(family, &holder)?,
+        };
         let mut outcome = None;
         loop {
             send(

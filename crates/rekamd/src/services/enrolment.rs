@@ -1,5 +1,6 @@
 //! `rekam.v1.EnrolmentService`: sessions, streaming captures, exceptions, finalize, cancel.
 
+use rekam_hal::DeviceId;
 use rekam_proto::field::enum_field;
 use rekam_proto::limits::{
     MAX_DOCUMENTS, MAX_DOCUMENT_CODE_BYTES, MAX_EXCEPTION_PHOTO_BYTES, MAX_TEXT_BYTES,
@@ -146,6 +147,11 @@ impl EnrolmentService for Enrolment {
         let id: SessionId = parse_id("session_id", &req.session_id)?;
         let target: CaptureTarget =
             enum_field::<v1::CaptureTarget, CaptureTarget>("target", req.target).map_err(field)?;
+        let device: Option<DeviceId> = if req.device_id.is_empty() {
+            None
+        } else {
+            Some(parse_id("device_id", &req.device_id)?)
+        };
         let operator = operator(&req.operator_id, &caller)?;
         let actor = caller.actor(Role::Operator, operator.as_str());
         // Fail fast on an unknown session or a target out of order, before streaming.
@@ -153,7 +159,11 @@ impl EnrolmentService for Enrolment {
         let station = self.ctx.station.clone();
         // Previews are latest-wins all the way to the client (services::preview).
         Ok(Response::new(super::preview::forward(
-            move |tx| async move { station.capture(&id, target, operator, &actor, tx).await },
+            move |tx| async move {
+                station
+                    .capture_on(&id, target, device.as_ref(), operator, &actor, tx)
+                    .await
+            },
             capture_event,
             |update| matches!(update, CaptureUpdate::Preview(_)),
             move |result| {
