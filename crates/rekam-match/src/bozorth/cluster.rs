@@ -13,7 +13,11 @@
 //! meant for another, see [`Clusterer::queue_pos_quirk`]): the scores must be NBIS's. What
 //! differs is the organisation: the rows continuing from a (probe minutia, gallery minutia) are
 //! found through an index built once per comparison instead of a scan of the whole list,
-//! endpoint sets are bit sets, and the buffers are kept between comparisons.
+//! endpoint sets are bit sets, and the buffers are kept between comparisons. The odometer over
+//! alternative pairings visits NBIS's combinations in NBIS's order but skips, a block at a time,
+//! those that fail without any effect ([`Clusterer::next_combination`]; checked against NBIS's
+//! odometer as written by a unit test), and a key visited again in a walk re-takes only the
+//! rows whose take could act again ([`Clusterer::take`]).
 
 use super::{fold180, round_away, Compat, LENGTH_TOLERANCE};
 
@@ -125,18 +129,19 @@ pub(crate) struct Clusterer {
     /// Rows plus one all-zero row at the end.
     rows: Vec<Compat>,
     /// For each (probe second, gallery second) key, the rows with those ends, ascending: the
-    /// rows that continue a path from a queued probe minutia to its partner.
+    /// rows that continue a path from a queued probe minutia to its partner, each with its
+    /// first ends (the walk reads nothing else of them).
     by_second_start: Vec<u32>,
-    by_second: Vec<u32>,
+    by_second: Vec<Arrival>,
     /// For each (probe first, gallery first) key, the run of rows (contiguous, the list is
     /// sorted by these) as start..end.
     first_run: Vec<(u32, u32)>,
     n_probe: usize,
     n_gallery: usize,
     /// Gallery partner of each probe id (0: none); index 0 unused.
-    probe_partner: Vec<i32>,
+    probe_partner: IdTable,
     /// Probe partner of each gallery id.
-    gallery_partner: Vec<i32>,
+    gallery_partner: IdTable,
     /// Queue position of each probe id, [`NOT_QUEUED`] when not queued.
     queue_pos: Vec<i32>,
     /// Group of each probe id / gallery id (1-based, 0: none).
@@ -151,20 +156,81 @@ pub(crate) struct Clusterer {
     path: Vec<usize>,
     groups: Vec<Group>,
     clusters: Vec<Cluster>,
+    /// Each cluster's rotation, densely: the first test of combining, on every earlier cluster.
+    rotations: Vec<i32>,
     /// Candidate lists of the combination search, one per depth.
     levels: Vec<Vec<u16>>,
     cursors: Vec<usize>,
     /// The walk that last processed each (probe, gallery) key, and the conflicting rows it met
-    /// there (a range of `conflicts`).
+    /// there that can act again (a range of `conflicts`).
     key_walk: Vec<u32>,
     key_conflicts: Vec<(u32, u32)>,
-    /// Rows whose take met a conflict in the current walk, with the ends they were taken at.
+    /// Rows whose take met a conflict that can act again in the current walk, with the ends
+    /// they were taken at.
     conflicts: Vec<(usize, i32, i32)>,
     /// For each probe (gallery) id, [`CLUSTER_WORDS`] words of bits: the clusters holding it.
     probe_members: Vec<u64>,
     gallery_members: Vec<u64>,
     /// Clusters sharing a minutia with the new one.
     overlap: Vec<u64>,
+    /// The last alternative group with an alternative that is a pairing in place (see
+    /// [`Clusterer::block_fails_quietly`]), if any, when `hazard_known`.
+    hazard_max: Option<usize>,
+    hazard_known: bool,
+    /// For the current choices of the first `levels_valid` groups: each one's pair, and per
+    /// prefix length the last group of the prefix in a conflict with a later one of it (these
+    /// stay valid while the groups keep their choice and contents, across walks);
+    level_pair: [(i32, i32); LEVELS],
+    level_pair_floor: [Option<usize>; LEVELS + 1],
+    levels_valid: usize,
+    /// and, as of the pairings in place, whether each pair conflicts with them or is one.
+    level_clash: [bool; LEVELS],
+    level_in_place: [bool; LEVELS],
+}
+
+/// Most alternative groups a walk can hold: a take may create two once below the limit.
+const LEVELS: usize = MAX_GROUPS + 2;
+
+/// A value per minutia id, over 256 slots: ids run from 1 to at most
+/// [`MAX_MINUTIAE`](super::MAX_MINUTIAE), so masking an index to 8 bits changes no valid one
+/// and spares the walk's innermost look-ups their bounds checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IdTable(Box<[i32; 256]>);
+
+const _: () = assert!(super::MAX_MINUTIAE < 256);
+
+impl Default for IdTable {
+    fn default() -> Self {
+        IdTable(Box::new([0; 256]))
+    }
+}
+
+impl IdTable {
+    /// Every slot back to 0 ("not paired").
+    fn clear(&mut self) {
+        self.0.fill(0);
+    }
+}
+
+impl std::ops::Index<usize> for IdTable {
+    type Output = i32;
+    fn index(&self, id: usize) -> &i32 {
+        &self.0[id & 255]
+    }
+}
+
+impl std::ops::IndexMut<usize> for IdTable {
+    fn index_mut(&mut self, id: usize) -> &mut i32 {
+        &mut self.0[id & 255]
+    }
+}
+
+/// A row of the compatibility list as seen from its second ends: its index and first ends.
+#[derive(Debug, Clone, Copy, Default)]
+struct Arrival {
+    row: u32,
+    p: i32,
+    g: i32,
 }
 
 /// Words of a members bit set (one bit per cluster).
@@ -207,13 +273,17 @@ impl Clusterer {
             self.by_second_start[k + 1] += self.by_second_start[k];
         }
         self.by_second.clear();
-        self.by_second.resize(np, 0);
+        self.by_second.resize(np, Arrival::default());
         // Fill with a moving cursor per key (reusing first_run's storage would alias; use a
         // temporary copy of the starts).
         let mut next: Vec<u32> = self.by_second_start[..keys].to_vec();
         for (i, c) in compat.iter().enumerate() {
             let k = self.second_key(c);
-            self.by_second[next[k] as usize] = i as u32;
+            self.by_second[next[k] as usize] = Arrival {
+                row: i as u32,
+                p: c.p_first,
+                g: c.g_first,
+            };
             next[k] += 1;
         }
 
@@ -235,8 +305,8 @@ impl Clusterer {
             v.clear();
             v.resize(n, x);
         };
-        reset(&mut self.probe_partner, n_probe + 1, 0);
-        reset(&mut self.gallery_partner, n_gallery + 1, 0);
+        self.probe_partner.clear();
+        self.gallery_partner.clear();
         reset(&mut self.queue_pos, n_probe + 1, NOT_QUEUED);
         reset(&mut self.stamp, np + 1, 0);
         reset(&mut self.prev_stamp, np + 1, 0);
@@ -246,7 +316,7 @@ impl Clusterer {
         self.gallery_group.clear();
         self.gallery_group.resize(n_gallery + 1, 0);
         self.path.clear();
-        self.groups.resize_with(MAX_GROUPS + 2, Group::default);
+        self.groups.resize_with(LEVELS, Group::default);
         for g in &mut self.groups {
             g.anchor = 0;
             g.n_alternatives = 0;
@@ -254,6 +324,8 @@ impl Clusterer {
             g.applied = 0;
         }
         self.clusters.clear();
+        self.rotations.clear();
+        self.levels_valid = 0;
         self.key_walk.clear();
         self.key_walk.resize(keys, 0);
         self.key_conflicts.clear();
@@ -284,13 +356,17 @@ impl Clusterer {
     }
 
     /// Takes row `r` (probe `p` to gallery `g`) into the current path, stamped `stamp`, if its
-    /// ends are free or already paired with each other; otherwise records the alternative and
-    /// says so (true).
+    /// ends are free or already paired with each other; otherwise records the alternative.
+    /// True when the same take, repeated later in this walk, could act again.
     ///
-    /// Within a walk, pairings are only added. So once a take has found its ends free or paired
-    /// with each other, taking the row again at either end does nothing (its ends are paired
-    /// with each other and it bears the stamp), while a row that met a conflict meets one again.
-    #[inline]
+    /// Within a walk, pairings are only added and groups are never dropped. So once a take has
+    /// found its ends free or paired with each other, taking the row again at either end does
+    /// nothing (its ends are paired with each other and it bears the stamp), while a row that
+    /// met a conflict meets one again. That repeated conflict finds the groups this one made
+    /// and the alternatives it offered (offers skip ids already there), so it acts only if an
+    /// end that was free here has been paired since, and the group limit still allows: only
+    /// such takes are worth repeating.
+    #[inline(always)]
     fn take(
         &mut self,
         r: usize,
@@ -321,7 +397,8 @@ impl Clusterer {
             return Ok(false);
         }
         if *groups >= MAX_GROUPS {
-            return Ok(true);
+            // The count never drops within a walk: a repeat would stop here too.
+            return Ok(false);
         }
         if p_partner != 0 {
             let b = self.group_for(true, pu, p, p_partner, groups);
@@ -331,7 +408,7 @@ impl Clusterer {
             let b = self.group_for(false, gu, -g, g_partner, groups);
             self.groups[b - 1].offer(p);
         }
-        Ok(true)
+        Ok(p_partner == 0 || g_partner == 0)
     }
 
     /// The group of a probe (or gallery) minutia, created with its current partner first.
@@ -353,6 +430,8 @@ impl Clusterer {
         }
         *groups += 1;
         let b = *groups;
+        // A new group (or a reused slot): the noted choices stop before it.
+        self.levels_valid = self.levels_valid.min(b - 1);
         if probe_side {
             self.probe_group[id] = b;
         } else {
@@ -366,6 +445,7 @@ impl Clusterer {
         b
     }
 
+    #[inline(always)]
     fn stamp_row(&mut self, r: usize, stamp: i32) {
         if self.stamp[r] != stamp {
             self.path.push(r);
@@ -374,6 +454,7 @@ impl Clusterer {
         }
     }
 
+    #[inline(always)]
     fn enqueue(&mut self, p: i32, qh: &mut usize) -> Result<(), Overflow> {
         if *qh >= QUEUE_CAP {
             return Err(Overflow);
@@ -442,7 +523,8 @@ impl Clusterer {
                         let key = self.key(p, g);
                         if self.key_walk[key] == walk {
                             // (p, g) again (NBIS queues a minutia more than once): only the
-                            // conflicting rows act again, in the same order.
+                            // conflicting rows that can act again do, in the same order (see
+                            // `take`).
                             let (a, b) = self.key_conflicts[key];
                             for c in a as usize..b as usize {
                                 let (r, cp, cg) = self.conflicts[c];
@@ -458,22 +540,15 @@ impl Clusterer {
                         let hi = self.by_second_start[key + 1] as usize;
                         let from = lo
                             + self.by_second[lo..hi]
-                                .partition_point(|&i| (i as usize) < after_seed);
+                                .partition_point(|a| (a.row as usize) < after_seed);
                         for idx in from..hi {
-                            let i = self.by_second[idx] as usize;
-                            let c = self.rows[i];
-                            if c.p_first != seed.p_first
-                                && c.g_first != seed.g_first
-                                && self.take(
-                                    i,
-                                    c.p_first,
-                                    c.g_first,
-                                    stamp,
-                                    &mut groups,
-                                    &mut qh,
-                                )?
+                            let a = self.by_second[idx];
+                            let i = a.row as usize;
+                            if a.p != seed.p_first
+                                && a.g != seed.g_first
+                                && self.take(i, a.p, a.g, stamp, &mut groups, &mut qh)?
                             {
-                                self.conflicts.push((i, c.p_first, c.g_first));
+                                self.conflicts.push((i, a.p, a.g));
                             }
                         }
                         // Rows leaving from (p, g), if any lies after the seed's run.
@@ -541,7 +616,7 @@ impl Clusterer {
 
     /// Unpairs probe id `p` (index 0 is never paired).
     fn unpair(&mut self, p: usize) {
-        let g = self.probe_partner.get(p).copied().unwrap_or(0);
+        let g = self.probe_partner[p];
         if g > 0 {
             self.gallery_partner[g as usize] = 0;
             self.probe_partner[p] = 0;
@@ -616,8 +691,13 @@ impl Clusterer {
                 free &= (1u64 << (id % 64)) - 1;
             }
             while free != 0 {
-                let old = &mut self.clusters[w * 64 + free.trailing_zeros() as usize];
+                let k = w * 64 + free.trailing_zeros() as usize;
                 free &= free - 1;
+                // `compatible`'s first test, on the dense copy of the rotations.
+                if angles_differ_i32(rotation - self.rotations[k]) {
+                    continue;
+                }
+                let old = &mut self.clusters[k];
                 if compatible(&new, old) {
                     old.combined += new.size;
                     *best = (*best).max(old.combined);
@@ -633,38 +713,168 @@ impl Clusterer {
             self.gallery_members[m * CLUSTER_WORDS + id / 64] |= bit;
         }
         self.clusters.push(new);
+        self.rotations.push(rotation);
     }
 
     /// Advances the choices of the alternative groups to the next consistent combination and
-    /// applies it; false when there is none left.
+    /// applies it; false when there is none left (every choice back at 1).
+    ///
+    /// NBIS runs an odometer over the choices (group 0 the most significant digit): it steps to
+    /// the next combination in lexicographic order, applies the choices from the last group
+    /// down, and on the first one that cannot be applied unpairs the probe minutiae of the
+    /// groups applied so far and steps on. Most combinations fail, and stepping through them
+    /// one by one was a third of a genuine comparison. We visit the same combinations in the
+    /// same order, a block at a time: a block is all the combinations sharing the current
+    /// choices of the first `fixed` groups, the others running through all their choices.
+    /// When those fixed choices already conflict, every combination of the block fails; and
+    /// when, moreover, none of them can apply a choice that is already paired (which NBIS's
+    /// unpairing would then remove), failing changes nothing at all, so the block is passed
+    /// over whole ([`Clusterer::block_fails_quietly`]). Every other combination is tried
+    /// exactly as NBIS tries it ([`Clusterer::attempt`]).
     fn next_combination(&mut self, groups: usize) -> bool {
-        let n = groups as isize;
-        let mut i: isize = 0;
-        let mut j: isize = n - 1;
-        while i >= 0 && j >= 0 {
-            let ju = j as usize;
-            if self.groups[ju].chosen < self.groups[ju].n_alternatives {
-                self.groups[ju].chosen += 1;
-                i = n - 1;
-                while i >= 0 {
-                    if !self.apply_choice(i as usize) {
-                        break;
-                    }
-                    i -= 1;
+        if groups == 0 {
+            return false;
+        }
+        // The walk has changed the pairings in place since the last call: what depends on
+        // them is noted again; the pairs the choices make, and their mutual conflicts, stay
+        // noted for the groups that kept their choice and contents.
+        for k in self.levels_valid.min(groups)..groups {
+            self.set_level(k);
+        }
+        self.levels_valid = groups;
+        self.note_in_place(groups);
+        // The current combination is a block of one; the choices of groups `fixed..` are all at
+        // 1, as the odometer's carry leaves them.
+        let mut fixed = groups;
+        loop {
+            // The next block: step the last fixed choice, carrying to the left.
+            loop {
+                let k = fixed - 1;
+                if self.groups[k].chosen < self.groups[k].n_alternatives {
+                    self.groups[k].chosen += 1;
+                    break;
                 }
-                if i >= 0 {
-                    for z in (i + 1) as usize..groups {
-                        let p = self.groups[z].applied as usize;
-                        self.unpair(p);
-                    }
-                    j = n - 1;
+                self.groups[k].chosen = 1;
+                fixed -= 1;
+                if fixed == 0 {
+                    self.levels_valid = 0;
+                    return false;
                 }
-            } else {
-                self.groups[ju].chosen = 1;
-                j -= 1;
+            }
+            self.set_level(fixed - 1);
+            // Into the block, its first combination first.
+            loop {
+                if self.block_fails_quietly(fixed, groups) {
+                    break;
+                }
+                if fixed == groups {
+                    if self.attempt(groups) {
+                        return true;
+                    }
+                    // The failure may have unpaired a pairing in place.
+                    self.note_in_place(groups);
+                    break;
+                }
+                fixed += 1;
+                self.groups[fixed - 1].chosen = 1;
+                self.set_level(fixed - 1);
             }
         }
-        j >= 0
+    }
+
+    /// Notes the pair group `k` chooses now and the conflicts among the choices of groups
+    /// `..=k` (those of `..k` noted already), and how the pair stands to the pairings in place.
+    fn set_level(&mut self, k: usize) {
+        let (p, g) = self.choice(k, self.groups[k].chosen);
+        self.level_pair[k] = (p, g);
+        // Two pairs conflict when they share exactly one end.
+        let conflict = (0..k).rev().find(|&i| {
+            let (q, h) = self.level_pair[i];
+            (q == p) != (h == g)
+        });
+        self.level_pair_floor[k + 1] = self.level_pair_floor[k].max(conflict);
+        self.note_level_in_place(k);
+    }
+
+    /// [`Clusterer::note_level_in_place`] for groups `..groups`, and the hazard note.
+    fn note_in_place(&mut self, groups: usize) {
+        for k in 0..groups {
+            self.note_level_in_place(k);
+        }
+        self.hazard_max = None;
+        self.hazard_known = false;
+    }
+
+    /// Notes whether group `k`'s chosen pair conflicts with the pairings in place, or is one.
+    fn note_level_in_place(&mut self, k: usize) {
+        let (p, g) = self.level_pair[k];
+        let pp = self.probe_partner[p as usize];
+        let gp = self.gallery_partner[g as usize];
+        self.level_clash[k] = (pp != 0 && pp != g) || (gp != 0 && gp != p);
+        self.level_in_place[k] = pp == g;
+    }
+
+    /// Whether every combination of the block whose first `fixed` choices are the current ones
+    /// fails without changing any pairing, so that NBIS's odometer would step through them for
+    /// nothing.
+    ///
+    /// Such a combination fails if a fixed choice conflicts with the pairings in place or with
+    /// another fixed choice. NBIS applies the choices from the last group down and stops at the
+    /// first failure, which cannot come before the lower group of such a conflict: the
+    /// largest such group is the block's floor, and only groups above it can have been applied.
+    /// Applying a pair and unpairing it again leaves the pairings as they were, unless the pair
+    /// was in place before: then the unpairing removes it. So the block is quiet if no group
+    /// above the floor can choose a pair in place: the fixed ones are checked, the free ones
+    /// through [`Clusterer::hazard_max`].
+    fn block_fails_quietly(&mut self, fixed: usize, groups: usize) -> bool {
+        let clash = (0..fixed).rev().find(|&k| self.level_clash[k]);
+        let Some(floor) = self.level_pair_floor[fixed].max(clash) else {
+            return false;
+        };
+        if self.level_in_place[floor + 1..fixed].contains(&true) {
+            return false;
+        }
+        if !self.hazard_known {
+            self.refresh_hazard(groups);
+        }
+        self.hazard_max.is_none_or(|h| h < fixed)
+    }
+
+    /// Notes in [`Clusterer::hazard_max`] the last group with an alternative already paired.
+    fn refresh_hazard(&mut self, groups: usize) {
+        self.hazard_max = (0..groups).rev().find(|&z| {
+            (1..=self.groups[z].n_alternatives).any(|d| {
+                let (p, g) = self.choice(z, d);
+                self.probe_partner[p as usize] == g
+            })
+        });
+        self.hazard_known = true;
+    }
+
+    /// The (probe, gallery) pair that alternative `d` (1-based) of group `i` makes.
+    fn choice(&self, i: usize, d: usize) -> (i32, i32) {
+        let grp = &self.groups[i];
+        let alt = grp.alternatives[d - 1];
+        if grp.anchor < 0 {
+            (alt, -grp.anchor)
+        } else {
+            (grp.anchor, alt)
+        }
+    }
+
+    /// One step of NBIS's odometer on the current combination: applies the choices from the
+    /// last group down; on a failure unpairs the probe minutiae of those applied and says false.
+    fn attempt(&mut self, groups: usize) -> bool {
+        for i in (0..groups).rev() {
+            if !self.apply_choice(i) {
+                for z in i + 1..groups {
+                    let p = self.groups[z].applied as usize;
+                    self.unpair(p);
+                }
+                return false;
+            }
+        }
+        true
     }
 
     /// Pairs group `i`'s anchor with its chosen alternative; false if either is paired
@@ -852,6 +1062,146 @@ fn intersect(a: &[u16], b: &[u16], out: &mut Vec<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Clusterer {
+        /// NBIS's odometer as it is written, one combination at a time: the reference for
+        /// [`Clusterer::next_combination`].
+        fn next_combination_odometer(&mut self, groups: usize) -> bool {
+            let n = groups as isize;
+            let mut i: isize = 0;
+            let mut j: isize = n - 1;
+            while i >= 0 && j >= 0 {
+                let ju = j as usize;
+                if self.groups[ju].chosen < self.groups[ju].n_alternatives {
+                    self.groups[ju].chosen += 1;
+                    i = n - 1;
+                    while i >= 0 {
+                        if !self.apply_choice(i as usize) {
+                            break;
+                        }
+                        i -= 1;
+                    }
+                    if i >= 0 {
+                        for z in (i + 1) as usize..groups {
+                            let p = self.groups[z].applied as usize;
+                            self.unpair(p);
+                        }
+                        j = n - 1;
+                    }
+                } else {
+                    self.groups[ju].chosen = 1;
+                    j -= 1;
+                }
+            }
+            j >= 0
+        }
+    }
+
+    /// A small xorshift generator: the test needs many cases, not a distribution.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Random alternative groups over few minutiae (so that choices conflict often), with
+    /// pairings in place that are often among the alternatives (NBIS's unpairing of those is
+    /// what the block skipping must not skip).
+    fn random_state(seed: u64) -> (Clusterer, usize, Vec<(usize, bool, usize)>) {
+        const IDS: usize = 6;
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut c = Clusterer {
+            probe_group: vec![0; IDS + 1],
+            gallery_group: vec![0; IDS + 1],
+            ..Clusterer::default()
+        };
+        c.groups.resize_with(LEVELS, Group::default);
+        let mut groups = 0;
+        let n_groups = 1 + rng.below(MAX_GROUPS + 1);
+        for _ in 0..n_groups {
+            let probe_side = rng.below(2) == 0;
+            let id = 1 + rng.below(IDS);
+            let partner = 1 + rng.below(IDS) as i32;
+            let anchor = if probe_side { id as i32 } else { -(id as i32) };
+            let b = c.group_for(probe_side, id, anchor, partner, &mut groups);
+            for _ in 0..rng.below(4) {
+                c.groups[b - 1].offer(1 + rng.below(IDS) as i32);
+            }
+            c.groups[b - 1].chosen = 1 + rng.below(c.groups[b - 1].n_alternatives);
+        }
+        // Pairings in place: some alternatives, some at random.
+        for _ in 0..rng.below(4) {
+            let (p, g) = if rng.below(2) == 0 {
+                let z = rng.below(groups);
+                c.choice(z, 1 + rng.below(c.groups[z].n_alternatives))
+            } else {
+                (1 + rng.below(IDS) as i32, 1 + rng.below(IDS) as i32)
+            };
+            let (pu, gu) = (p as usize, g as usize);
+            if c.probe_partner[pu] == 0 && c.gallery_partner[gu] == 0 {
+                c.probe_partner[pu] = g;
+                c.gallery_partner[gu] = p;
+            }
+        }
+        // Groups that later walks would add, with their alternatives.
+        let later = (0..rng.below(3))
+            .map(|_| (1 + rng.below(IDS), rng.below(2) == 0, 1 + rng.below(IDS)))
+            .collect();
+        (c, groups, later)
+    }
+
+    #[test]
+    fn block_skipping_visits_the_combinations_of_nbis_odometer() {
+        let mut with_hazard = 0;
+        for seed in 0..30_000u64 {
+            let (mut fast, mut groups, later) = random_state(seed);
+            let (mut slow, _, _) = random_state(seed);
+            let mut later = later.into_iter();
+            for step in 0..200 {
+                fast.refresh_hazard(groups);
+                with_hazard += usize::from(fast.hazard_max.is_some());
+                let more = fast.next_combination(groups);
+                assert_eq!(more, slow.next_combination_odometer(groups), "seed {seed}");
+                assert_eq!(fast.probe_partner, slow.probe_partner, "seed {seed} {step}");
+                assert_eq!(fast.gallery_partner, slow.gallery_partner, "seed {seed}");
+                for z in 0..groups {
+                    assert_eq!(fast.groups[z].chosen, slow.groups[z].chosen, "seed {seed}");
+                    if more {
+                        assert_eq!(fast.groups[z].applied, slow.groups[z].applied);
+                    }
+                }
+                if !more {
+                    break;
+                }
+                // As after a walk: its pairings undone, perhaps a group more.
+                for c in [&mut fast, &mut slow] {
+                    for z in (0..groups).rev() {
+                        let p = c.groups[z].applied as usize;
+                        c.unpair(p);
+                    }
+                }
+                if let Some((id, probe_side, partner)) = later.next() {
+                    let mut n = groups;
+                    for c in [&mut fast, &mut slow] {
+                        n = groups;
+                        let anchor = if probe_side { id as i32 } else { -(id as i32) };
+                        if n < LEVELS - 1 {
+                            let b = c.group_for(probe_side, id, anchor, partner as i32, &mut n);
+                            c.groups[b - 1].offer((id % 6 + 1) as i32);
+                        }
+                    }
+                    groups = n;
+                }
+            }
+        }
+        // The cases must include pairings in place among the alternatives.
+        assert!(with_hazard > 1000, "{with_hazard}");
+    }
 
     #[test]
     fn vector_angles_cover_the_turn() {

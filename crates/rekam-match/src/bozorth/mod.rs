@@ -16,7 +16,11 @@
 //! - the compatibility list (stage 2) is indexed, so that the clustering's look-ups for "the
 //!   pairs leaving this probe minutia towards that gallery minutia" visit only those rows, in
 //!   list order, instead of scanning the list;
-//! - cluster endpoint sets are bit sets, and every work buffer is sized once per comparison.
+//! - cluster endpoint sets are bit sets, and every work buffer is sized once per comparison;
+//! - NBIS's enumeration of alternative pairings (an odometer over the choices, most of whose
+//!   combinations fail) passes over a whole block of combinations when their common prefix
+//!   already conflicts and failing them provably changes nothing, and a minutia queued again
+//!   re-takes only the rows whose take can still act (`cluster`'s docs give the reasons).
 //!
 //! `fprint-bozorth3` is kept as a dev-dependency: it is the oracle of `tests/oracle.rs`, which
 //! requires our score to equal its score exactly on thousands of pairs.
