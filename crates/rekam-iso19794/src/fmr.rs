@@ -119,6 +119,24 @@ pub struct Minutia {
     pub quality: Option<u8>,
 }
 
+/// The zero minutia (type other, at the origin, angle 0, no quality): what a wiped one holds.
+impl Default for Minutia {
+    fn default() -> Self {
+        Minutia {
+            kind: MinutiaType::Other,
+            x: 0,
+            y: 0,
+            angle: 0,
+            quality: None,
+        }
+    }
+}
+
+/// Minutiae are biometric data: holders wipe them with `zeroize` (a `Vec<Minutia>` is
+/// overwritten with [`Minutia::default`], spare capacity included, by writes the compiler
+/// keeps).
+impl zeroize::DefaultIsZeroes for Minutia {}
+
 /// One finger view (a representation) of a minutiae record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FingerMinutiae {
@@ -507,5 +525,36 @@ impl CompactCardTemplate {
         Ok(Self {
             minutiae: Redacted(out),
         })
+    }
+}
+
+#[cfg(test)]
+mod wipe_tests {
+    use super::*;
+
+    #[test]
+    fn zeroize_overwrites_every_minutia_with_the_zero_one() {
+        let m = Minutia {
+            kind: MinutiaType::Bifurcation,
+            x: 312,
+            y: 95,
+            angle: 201,
+            quality: Some(80),
+        };
+        let mut v = vec![m; 5];
+        zeroize::Zeroize::zeroize(&mut v);
+        // `Vec::zeroize` overwrites the elements with the zero minutia, then clears the vector
+        // (the wiped memory is not readable without `unsafe`; zeroize's own tests cover it).
+        assert!(v.is_empty());
+        assert_eq!(
+            Minutia::default(),
+            Minutia {
+                kind: MinutiaType::Other,
+                x: 0,
+                y: 0,
+                angle: 0,
+                quality: None
+            }
+        );
     }
 }

@@ -106,6 +106,14 @@ pub struct Template {
     minutiae: Redacted<Vec<Minutia>>,
 }
 
+/// A template is wiped from memory when dropped (personal data; clones are wiped each on
+/// their own drop).
+impl Drop for Template {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.minutiae.0);
+    }
+}
+
 impl fmt::Debug for Template {
     // Minutiae are biometric data: only their number is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -19,7 +19,7 @@
 //!
 //! A daemon restart loses them (nothing is persisted); the station then reads and extracts
 //! the stored samples again where it needs them, as it would with `duplicate_check` off.
-//! `rekam_match::Template` keeps its minutiae private, so they are dropped, not zeroized.
+//! A dropped `rekam_match::Template` overwrites its minutiae (`zeroize`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
