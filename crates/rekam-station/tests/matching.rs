@@ -5,13 +5,9 @@
 
 use rekam_hal::{DeviceFamily, Finger, Guidance, GuidanceCode};
 use rekam_sim::{Fault, FaultKind, SimConfig, SimWorld};
-use rekam_station::enrolment::{
-    ApplicationType, AttemptOutcome, AttemptRecorded, CaptureTarget, TargetOutcome,
-};
+use rekam_station::enrolment::{AttemptOutcome, AttemptRecorded, CaptureTarget, TargetOutcome};
 use rekam_station::issuance::JobState;
-use rekam_station::station::{
-    ActivationUpdate, CaptureUpdate, MatchingConfig, StartJobCmd, StationOptions,
-};
+use rekam_station::station::{ActivationUpdate, CaptureUpdate, MatchingConfig, StationOptions};
 use rekam_station::SessionId;
 use tokio::sync::mpsc;
 
@@ -133,24 +129,7 @@ async fn without_the_cross_check_the_repeated_hand_is_kept() {
 
 async fn enrol_and_print(rig: &Rig) -> rekam_station::JobView {
     let session = enrol(&rig.station).await;
-    let (tx, mut rx) = mpsc::channel(256);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let job = rig
-        .station
-        .start_job(
-            StartJobCmd {
-                record: record(true),
-                session_id: Some(session),
-                on_file: None,
-                application_type: ApplicationType::Baru,
-                operator: op(),
-            },
-            &actor(),
-            tx,
-        )
-        .await
-        .unwrap();
-    drain.await.unwrap();
+    let job = start_job(&rig.station, session, true).await;
     assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
     job
 }
@@ -228,28 +207,6 @@ fn finger_samples(rig: &Rig, id: &SessionId) -> u64 {
         .sum()
 }
 
-async fn start_job(rig: &Rig, session: SessionId) -> rekam_station::JobView {
-    let (tx, mut rx) = mpsc::channel(256);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let job = rig
-        .station
-        .start_job(
-            StartJobCmd {
-                record: record(true),
-                session_id: Some(session),
-                on_file: None,
-                application_type: ApplicationType::Baru,
-                operator: op(),
-            },
-            &actor(),
-            tx,
-        )
-        .await
-        .unwrap();
-    drain.await.unwrap();
-    job
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_finger_is_extracted_once_and_its_template_leaves_memory_at_finalization() {
     let rig = rig_with_matching(MatchingConfig::default());
@@ -270,7 +227,7 @@ async fn each_finger_is_extracted_once_and_its_template_leaves_memory_at_finaliz
     assert_eq!((stats.sessions, stats.samples), (0, 0));
     // The job extracts its two chip templates (right and left index) from the stored samples,
     // and holds none afterwards.
-    let job = start_job(&rig, id).await;
+    let job = start_job(&rig.station, id, true).await;
     assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
     let after = rig.station.template_cache_stats();
     assert_eq!(after.extractions, samples + 2);
@@ -305,7 +262,7 @@ async fn without_the_cross_check_the_job_extracts_the_chip_templates_itself() {
     let id = enrol(&rig.station).await;
     let stats = rig.station.template_cache_stats();
     assert_eq!((stats.sessions, stats.extractions), (0, 0));
-    let job = start_job(&rig, id).await;
+    let job = start_job(&rig.station, id, true).await;
     assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
     assert_eq!(rig.station.template_cache_stats().extractions, 2);
     let (state, attempts) = activate(&rig, &job).await;

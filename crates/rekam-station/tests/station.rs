@@ -7,7 +7,7 @@ use rekam_hal::DeviceFamily;
 use rekam_sim::{Fault, FaultKind, SimConfig, SimWorld};
 use rekam_station::enrolment::{ApplicationType, CaptureTarget, SessionState};
 use rekam_station::issuance::{DeferralReason, JobState};
-use rekam_station::station::{OpenSessionCmd, StartJobCmd, Station};
+use rekam_station::station::OpenSessionCmd;
 use tokio::sync::mpsc;
 
 mod rig;
@@ -24,31 +24,6 @@ fn rig() -> Rig {
     )
 }
 
-async fn start(
-    station: &Station,
-    session: rekam_station::SessionId,
-    prr: bool,
-) -> rekam_station::JobView {
-    let (tx, mut rx) = mpsc::channel(256);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let view = station
-        .start_job(
-            StartJobCmd {
-                record: record(prr),
-                session_id: Some(session),
-                on_file: None,
-                application_type: ApplicationType::Baru,
-                operator: op(),
-            },
-            &actor(),
-            tx,
-        )
-        .await
-        .unwrap();
-    drain.await.unwrap();
-    view
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrol_issue_activate_hand_over_and_replay() {
     let rig = rig();
@@ -58,7 +33,7 @@ async fn enrol_issue_activate_hand_over_and_replay() {
         SessionState::Finalized
     );
 
-    let job = start(&rig.station, session, true).await;
+    let job = start_job(&rig.station, session, true).await;
     assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
     assert_eq!(rig.world.ejected().len(), 1);
     assert!(!rig.world.ejected()[0].activated());
@@ -120,7 +95,7 @@ async fn chip_faults_spoil_cards_and_never_issue_them() {
         .inject(Fault::times(FaultKind::ChipWriteError, 1));
     rig.fault(DeviceFamily::CardEncoder)
         .inject(Fault::times(FaultKind::CardPulled, 1));
-    let job = start(&rig.station, session, true).await;
+    let job = start_job(&rig.station, session, true).await;
     // Two cards spoiled, the third made it.
     assert_eq!(job.state, JobState::AwaitingActivation, "{job:?}");
     assert_eq!(job.cards_spoiled, 2);
@@ -141,7 +116,7 @@ async fn no_blanks_defers_with_a_receipt_and_resumes() {
     let session = enrol(&rig.station).await;
     rig.fault(DeviceFamily::CardPrinter)
         .inject(Fault::new(FaultKind::BlanksEmpty));
-    let job = start(&rig.station, session, true).await;
+    let job = start_job(&rig.station, session, true).await;
     assert_eq!(job.state, JobState::Deferred);
     assert_eq!(job.deferral_reason, Some(DeferralReason::OutOfBlanks));
     assert!(job.receipt.is_some());

@@ -425,6 +425,20 @@ pub struct RecordSample {
     pub captured_at: OffsetDateTime,
 }
 
+impl RecordSample {
+    /// Its record in `format`: [`record_with`] on this sample.
+    pub fn record(&self, format: ImageFormat) -> Result<Option<Record>, RecordError> {
+        record_with(
+            self.item,
+            &self.media_type,
+            &self.bytes,
+            self.score,
+            self.captured_at,
+            format,
+        )
+    }
+}
+
 impl std::fmt::Debug for RecordSample {
     // The sample is biometric data: only its size is shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -445,16 +459,7 @@ pub fn records_with(
     format: ImageFormat,
     threads: usize,
 ) -> Vec<Result<Option<Record>, RecordError>> {
-    let build = |s: &RecordSample| {
-        record_with(
-            s.item,
-            &s.media_type,
-            &s.bytes,
-            s.score,
-            s.captured_at,
-            format,
-        )
-    };
+    let build = |s: &RecordSample| s.record(format);
     let threads = threads.clamp(1, samples.len().max(1));
     if threads == 1 {
         return samples.iter().map(build).collect();
@@ -583,17 +588,12 @@ mod tests {
             sample(ItemKey::Iris(Eye::Left), "image/png", png(48, 64), 61),
         ];
         for format in [ImageFormat::Jpeg2000Lossless, ImageFormat::Png] {
+            // One by one, straight through `record_with`.
             let one: Vec<_> = samples
                 .iter()
                 .map(|s| {
-                    record_with(
-                        s.item,
-                        &s.media_type,
-                        &s.bytes,
-                        s.score,
-                        s.captured_at,
-                        format,
-                    )
+                    let (item, media, bytes) = (s.item, &s.media_type, &s.bytes);
+                    record_with(item, media, bytes, s.score, s.captured_at, format)
                 })
                 .collect();
             for threads in [1, 2, 3, 16] {

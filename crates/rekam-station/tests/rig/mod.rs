@@ -141,3 +141,30 @@ pub async fn enrol(station: &Station) -> rekam_station::SessionId {
         .unwrap();
     view.id
 }
+
+/// Starts a job from a finalized session and drives it to where it waits (activation, or a
+/// deferral); its updates are drained.
+pub async fn start_job(
+    station: &Station,
+    session: rekam_station::SessionId,
+    prr: bool,
+) -> rekam_station::JobView {
+    let (tx, mut rx) = mpsc::channel(256);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let view = station
+        .start_job(
+            rekam_station::station::StartJobCmd {
+                record: record(prr),
+                session_id: Some(session),
+                on_file: None,
+                application_type: ApplicationType::Baru,
+                operator: op(),
+            },
+            &actor(),
+            tx,
+        )
+        .await
+        .unwrap();
+    drain.await.unwrap();
+    view
+}
