@@ -3,23 +3,17 @@
 //!
 //! `cargo run --release -p rekam-jp2 --example encode_table`
 
+use nix::time::{clock_gettime, ClockId};
 use std::time::Instant;
 
 use rekam_hal::{Eye, Finger, SimSubject};
 use rekam_jp2::encode_lossless;
 use rekam_sim::synth::{eye_identity, face, face_identity, finger, finger_identity, iris};
 
-/// User plus system CPU time of this process, from /proc (Linux), in seconds.
+/// User plus system CPU time of this process so far, in seconds (CLOCK_PROCESS_CPUTIME_ID).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
-    ticks / 100.0
+    clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(0.0, |t| std::time::Duration::from(t).as_secs_f64())
 }
 
 fn main() {

@@ -7,6 +7,7 @@
 //!
 //! `cargo run --release -p rekam-station --example records_table`
 
+use nix::time::{clock_gettime, ClockId};
 use std::time::Instant;
 
 use rekam_hal::{Eye, Finger, SimSubject};
@@ -15,17 +16,10 @@ use rekam_station::enrolment::ItemKey;
 use rekam_station::station::records::{record_with, ImageFormat};
 use time::OffsetDateTime;
 
-/// User plus system CPU time of this process, from /proc (Linux), in seconds.
+/// User plus system CPU time of this process so far, in seconds (CLOCK_PROCESS_CPUTIME_ID).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
-    ticks / 100.0
+    clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(0.0, |t| std::time::Duration::from(t).as_secs_f64())
 }
 
 fn png(pixels: &[u8], width: u32, height: u32) -> Vec<u8> {
