@@ -45,7 +45,7 @@ use tokio::net::UnixStream;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 mod common;
-use common::{cpu_seconds, rss_kib, Daemon};
+use common::{baru_request, cpu_seconds, rss_kib, Daemon};
 
 /// A client over the daemon's Unix socket with this HTTP/2 stream window (`None`: tonic's
 /// default).
@@ -109,15 +109,7 @@ fn start(camera: &(&str, &str, u32, &str)) -> Daemon {
 
 async fn open_session(ch: Channel, n: u32) -> String {
     EnrolmentServiceClient::new(ch)
-        .open_session(v1::OpenSessionRequest {
-            // Lumajang (35 08), district 01, born 12-03-1999, serial n.
-            nik: format!("3508011203990{:03}", n % 999 + 1),
-            application_type: v1::ApplicationType::Baru.into(),
-            documents: vec!["KK_COPY".into()],
-            marital_status: v1::MaritalStatus::BelumKawin.into(),
-            operator_id: "bench".into(),
-            ..Default::default()
-        })
+        .open_session(baru_request(n))
         .await
         .unwrap()
         .into_inner()

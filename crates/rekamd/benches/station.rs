@@ -20,7 +20,7 @@ use rekam_proto::v1::{self, capture_event::Event};
 use tonic::transport::Channel;
 
 mod common;
-use common::{cpu_seconds, rss_kib, Daemon};
+use common::{baru_request, cpu_seconds, nik, rss_kib, Daemon};
 
 const SESSIONS: u32 = 20;
 const STARTS: usize = 7;
@@ -39,11 +39,6 @@ fn start(latency: &str) -> (Daemon, Duration) {
 
 async fn channel(socket: &Path) -> Channel {
     rekam_proto::client::connect_unix(socket).await.unwrap()
-}
-
-fn nik(n: u32) -> String {
-    // Lumajang (35 08), district 01, born 12-03-1999, serial from n (never 0000).
-    format!("3508011203990{:03}", n % 999 + 1)
 }
 
 fn record(nik: &str) -> v1::CardRecord {
@@ -79,14 +74,7 @@ async fn full_session(ch: Channel, n: u32) {
     let mut issue = IssuanceServiceClient::new(ch);
     let nik = nik(n);
     let session = enrol
-        .open_session(v1::OpenSessionRequest {
-            nik: nik.clone(),
-            application_type: v1::ApplicationType::Baru.into(),
-            documents: vec!["KK_COPY".into()],
-            marital_status: v1::MaritalStatus::BelumKawin.into(),
-            operator_id: "bench".into(),
-            ..Default::default()
-        })
+        .open_session(baru_request(n))
         .await
         .unwrap()
         .into_inner();
@@ -205,14 +193,7 @@ fn main() {
         let ch = channel(&daemon.socket).await;
         let mut enrol = EnrolmentServiceClient::new(ch);
         let session = enrol
-            .open_session(v1::OpenSessionRequest {
-                nik: nik(500),
-                application_type: v1::ApplicationType::Baru.into(),
-                documents: vec!["KK_COPY".into()],
-                marital_status: v1::MaritalStatus::BelumKawin.into(),
-                operator_id: "bench".into(),
-                ..Default::default()
-            })
+            .open_session(baru_request(500))
             .await
             .unwrap()
             .into_inner();

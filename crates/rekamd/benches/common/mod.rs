@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rekam_proto::v1;
+
 /// A running `rekamd`, killed when dropped.
 pub struct Daemon {
     pub child: Child,
@@ -88,4 +90,23 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap()
+}
+
+/// A fictional resident's NIK: Lumajang (35 08), district 01, born 12-03-1999, serial from `n`
+/// (never 0000).
+pub fn nik(n: u32) -> String {
+    format!("3508011203990{:03}", n % 999 + 1)
+}
+
+/// The request opening a BARU session for resident `n` (a never-married adult with the family
+/// card copy), by the bench's operator.
+pub fn baru_request(n: u32) -> v1::OpenSessionRequest {
+    v1::OpenSessionRequest {
+        nik: nik(n),
+        application_type: v1::ApplicationType::Baru.into(),
+        documents: vec!["KK_COPY".into()],
+        marital_status: v1::MaritalStatus::BelumKawin.into(),
+        operator_id: "bench".into(),
+        ..Default::default()
+    }
 }
