@@ -100,6 +100,19 @@ fn other_hand(f: Finger) -> Finger {
     Finger::from_iso_code((f.iso_code() + 4) % 10 + 1).unwrap_or(f)
 }
 
+/// The four-finger slap of the other hand than `slap` (a four-finger slap), and `fingers` as
+/// that hand's, sorted.
+fn other_hands_slap(slap: SlapKind, fingers: Vec<Finger>) -> (SlapKind, Vec<Finger>) {
+    let layout = if slap == SlapKind::LeftFour {
+        SlapKind::RightFour
+    } else {
+        SlapKind::LeftFour
+    };
+    let mut fingers: Vec<Finger> = fingers.into_iter().map(other_hand).collect();
+    fingers.sort();
+    (layout, fingers)
+}
+
 /// Labels `tips` as a scanner that trusts the request would: left to right in the image, the
 /// fingers of `requested` in the order its layout puts them.
 fn label_by_position(requested: SlapKind, tips: &mut [finger::RenderedTip]) {
@@ -190,13 +203,7 @@ impl FingerprintScanner for SimFingerprintScanner {
         if matches!(req.slap, SlapKind::LeftFour | SlapKind::RightFour)
             && faults.take(FaultKind::WrongHand).is_some()
         {
-            layout = if req.slap == SlapKind::LeftFour {
-                SlapKind::RightFour
-            } else {
-                SlapKind::LeftFour
-            };
-            present = present.into_iter().map(other_hand).collect();
-            present.sort();
+            (layout, present) = other_hands_slap(req.slap, present);
             guidance.push(Guidance::new(GuidanceCode::WrongHand));
         }
         // The other hand, unnoticed: rendered as it lies, labelled by position below.
@@ -204,13 +211,7 @@ impl FingerprintScanner for SimFingerprintScanner {
             && matches!(req.slap, SlapKind::LeftFour | SlapKind::RightFour)
             && faults.take(FaultKind::SameHandTwice).is_some();
         if same_hand_twice {
-            layout = if req.slap == SlapKind::LeftFour {
-                SlapKind::RightFour
-            } else {
-                SlapKind::LeftFour
-            };
-            present = present.into_iter().map(other_hand).collect();
-            present.sort();
+            (layout, present) = other_hands_slap(req.slap, present);
         }
         if !matches!(req.slap, SlapKind::Single(_)) {
             let fallback = default_dropped(layout, &present);
