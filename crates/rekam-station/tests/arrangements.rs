@@ -5,13 +5,11 @@
 //! after its chip was written and verified, in both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rekam_card::CardRecord;
 use rekam_hal::DeviceFamily;
 use rekam_sim::{Fault, FaultKind, LifeCycle, SimConfig, SimWorld};
 use rekam_station::config::Arrangement;
-use rekam_station::enrolment::ApplicationType;
 use rekam_station::issuance::{JobState, OperatorPrompt, Step};
-use rekam_station::station::{JobUpdate, StartJobCmd, StepPhase};
+use rekam_station::station::{JobUpdate, StepPhase};
 use tokio::sync::mpsc;
 
 mod rig;
@@ -27,37 +25,10 @@ fn rig(arrangement: Arrangement) -> Rig {
     rig_with(tempfile::tempdir().unwrap(), world, options)
 }
 
-fn record() -> CardRecord {
-    rig::record(true)
-}
-
 /// Starts a job and returns its view and every update it streamed.
 async fn start(rig: &Rig) -> (rekam_station::JobView, Vec<JobUpdate>) {
     let session = enrol(&rig.station).await;
-    let (tx, mut rx) = mpsc::channel(256);
-    let collect = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(u) = rx.recv().await {
-            all.push(u);
-        }
-        all
-    });
-    let view = rig
-        .station
-        .start_job(
-            StartJobCmd {
-                record: record(),
-                session_id: Some(session),
-                on_file: None,
-                application_type: ApplicationType::Baru,
-                operator: op(),
-            },
-            &actor(),
-            tx,
-        )
-        .await
-        .unwrap();
-    (view, collect.await.unwrap())
+    start_job_updates(&rig.station, session, true).await
 }
 
 fn started(updates: &[JobUpdate]) -> Vec<(Step, Option<OperatorPrompt>)> {

@@ -149,8 +149,26 @@ pub async fn start_job(
     session: rekam_station::SessionId,
     prr: bool,
 ) -> rekam_station::JobView {
+    start_job_updates(station, session, prr).await.0
+}
+
+/// [`start_job`], also returning every update the job streamed, in order.
+pub async fn start_job_updates(
+    station: &Station,
+    session: rekam_station::SessionId,
+    prr: bool,
+) -> (
+    rekam_station::JobView,
+    Vec<rekam_station::station::JobUpdate>,
+) {
     let (tx, mut rx) = mpsc::channel(256);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(u) = rx.recv().await {
+            all.push(u);
+        }
+        all
+    });
     let view = station
         .start_job(
             rekam_station::station::StartJobCmd {
@@ -165,6 +183,5 @@ pub async fn start_job(
         )
         .await
         .unwrap();
-    drain.await.unwrap();
-    view
+    (view, collect.await.unwrap())
 }
