@@ -103,31 +103,8 @@ where
     R: Send + 'static,
     Fut: std::future::Future<Output = R> + Send + 'static,
 {
-    let (out, rx) = tokio::sync::mpsc::channel(32);
-    tokio::spawn(async move {
-        let (utx, mut urx) = tokio::sync::mpsc::channel::<U>(64);
-        let fut = run(utx);
-        tokio::pin!(fut);
-        let result = loop {
-            tokio::select! {
-                r = &mut fut => break r,
-                Some(update) = urx.recv() => {
-                    if out.send(Ok(map(update))).await.is_err() {
-                        drop(urx);
-                        let _ = fut.await;
-                        return;
-                    }
-                }
-            }
-        };
-        while let Ok(update) = urx.try_recv() {
-            let _ = out.send(Ok(map(update))).await;
-        }
-        if let Some(last) = last(result) {
-            let _ = out.send(last).await;
-        }
-    });
-    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+    // Nothing is droppable: every update is queued and goes out in order.
+    preview::forward(run, map, |_| false, last)
 }
 
 /// The one mapping from station errors to gRPC statuses (workflow, device and registry errors

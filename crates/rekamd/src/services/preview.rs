@@ -1,7 +1,7 @@
 //! Forwarding a capture's updates to its gRPC stream with previews dropped, never queued.
 //!
-//! [`super::forward`] queues every update (64 from the station, then 32 for the transport),
-//! which is right for prompts, guidance and attempts but wrong for previews: measured with a
+//! Queueing every update (64 from the station, then more for the transport) is right for
+//! prompts, guidance, steps and attempts but wrong for previews: measured with a
 //! client reading 5 frames a second from a 30 fps camera, the queues held the frames back
 //! 20-50 s (BENCHMARKS.md). Here a preview never waits in a queue behind another preview:
 //! - the newest preview not yet handed on waits in one slot, and a newer one replaces it
@@ -21,8 +21,8 @@ use tokio::sync::mpsc;
 use super::ResponseStream;
 use tonic::Status;
 
-/// Like [`super::forward`], but updates for which `droppable` is true (previews) are
-/// latest-wins, as the module doc describes.
+/// [`super::forward`] where updates for which `droppable` is true (previews) are
+/// latest-wins, as the module doc describes. With nothing droppable it is `super::forward`.
 pub fn forward<U, T, R, Fut>(
     run: impl FnOnce(mpsc::Sender<U>) -> Fut + Send + 'static,
     map: impl Fn(U) -> T + Send + 'static,
@@ -53,15 +53,27 @@ where
                     }
                     let preview = waiting.take().map(&map);
                     let update = map(update);
+                    let mut gone = false;
                     for message in preview.into_iter().chain([update]) {
                         if out.send(Ok(message)).await.is_err() {
-                            // The client went away: dropping the command cancels it.
-                            return;
+                            gone = true;
+                            break;
                         }
+                    }
+                    if gone {
+                        // The client went away: the closed update channel tells the command,
+                        // which cancels its device call and winds down consistently.
+                        drop(urx);
+                        let _ = fut.await;
+                        return;
                     }
                 }
                 permit = out.reserve(), if waiting.is_some() => {
-                    let Ok(permit) = permit else { return };
+                    let Ok(permit) = permit else {
+                        drop(urx);
+                        let _ = fut.await;
+                        return;
+                    };
                     if let Some(preview) = waiting.take() {
                         permit.send(Ok(map(preview)));
                     }
