@@ -40,9 +40,10 @@
 //! weights [`WEIGHTS`] (non-negative, summing to 1). Every ramp is monotone and every weight
 //! non-negative, so the score never rises when one measure gets worse. The foreground factor
 //! multiplies the rest: a print with half the contact area carries about half the
-//! information whatever its clarity. Ramp ends and weights were chosen on simulated prints of
-//! subjects 1000-1009, kept apart from every test (`tests/oracle.rs` reports the agreement
-//! with NFIQ 2 on other subjects), not fitted to a test set.
+//! information whatever its clarity. Ramp ends and weights were chosen against NFIQ 2 on
+//! simulated prints of subjects 1000-1023 and their degradations (`scripts/calibrate-nfiq2`),
+//! kept apart from every test (`tests/oracle.rs` measures the agreement with NFIQ 2 on
+//! subjects 500-511), not fitted to a test set; BENCHMARKS.md tells how.
 use std::f32::consts::TAU;
 
 use fprint_mindtct::{detect_minutiae, GrayImage};
@@ -199,20 +200,20 @@ impl Ramp {
 /// foreground pixels.
 pub const RAMPS: [Ramp; 8] = [
     Ramp {
-        bad: 0.3,
+        bad: 0.6,
         good: 0.9,
     },
     Ramp {
-        bad: 0.3,
-        good: 0.95,
+        bad: 0.2,
+        good: 0.7,
     },
     Ramp {
         bad: 0.6,
         good: 0.1,
     },
     Ramp {
-        bad: 0.2,
-        good: 0.35,
+        bad: 0.275,
+        good: 0.425,
     },
     Ramp {
         bad: 10.0,
@@ -223,12 +224,12 @@ pub const RAMPS: [Ramp; 8] = [
         good: SHARPNESS_GOOD,
     },
     Ramp {
-        bad: 0.0,
-        good: 8.0,
+        bad: 4.0,
+        good: 11.0,
     },
     Ramp {
         bad: 5_000.0,
-        good: 60_000.0,
+        good: 65_000.0,
     },
 ];
 
@@ -237,7 +238,7 @@ const SHARPNESS_GOOD: f32 = 1.3;
 
 /// The weights of OCL, LCS, RVU, FDA, ridge contrast, sharpness and minutiae in the weighted
 /// sum (non-negative, summing to 1); the foreground ramp multiplies the sum.
-pub const WEIGHTS: [f32; 7] = [0.2, 0.15, 0.1, 0.1, 0.15, 0.15, 0.15];
+pub const WEIGHTS: [f32; 7] = [0.15, 0.25, 0.05, 0.1, 0.1, 0.1, 0.25];
 
 /// The normalised measures `nᵢ` in the order of [`RAMPS`].
 pub fn normalised(m: &Measures) -> [f32; 8] {

@@ -21,7 +21,10 @@
 //!    (a close-contact region that does not move, an external region that follows a rigid
 //!    motion, and a transitional region braked smoothly in between); pressure and skin moisture
 //!    as a shift of the ridge-edge threshold (erosion and dilation of the ridges); contact
-//!    shape and partial contact; patchy contact; sensor blur and noise on the platen's grey.
+//!    shape and partial contact; patchy contact; sensor blur and noise. The platen renders
+//!    as an optical scanner's does (white platen and valleys, ridges inked from a quarter of
+//!    their profile with graded edges, skin grain), which is what makes NFIQ 2 grade the
+//!    impressions as it grades real optical prints.
 //!    Slaps ([`render_slap`]) put four fingertips at natural angles, or two thumbs, each an
 //!    impression of its master.
 //!
@@ -53,8 +56,9 @@ pub const SLAP_HEIGHT: u32 = 1000;
 pub const FLAT_WIDTH: u32 = 500;
 /// Flat image height (1.2 in).
 pub const FLAT_HEIGHT: u32 = 600;
-/// Grey of the empty platen.
-pub const BACKGROUND: u8 = 242;
+/// Grey of the empty platen: white, as an optical scanner's platen saturates under total
+/// internal reflection (sensor noise below white is what remains of it).
+pub const BACKGROUND: u8 = 255;
 
 /// The Henry class of a pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
