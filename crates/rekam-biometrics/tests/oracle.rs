@@ -112,3 +112,42 @@ fn our_score_ranks_images_like_nfiq2() {
         "Spearman rank correlation with NFIQ 2 is {rho:.3}, below {MIN_SPEARMAN}"
     );
 }
+
+/// The four NIST sample prints of `../shared/testdata` and their sixteen degradations (68
+/// images), scored by both. These are small (256x240), old, low-quality prints that NFIQ 2
+/// puts at 23-40 clean, and their agreement is lower than on the simulated set: 0.560 at
+/// stop 12, where the same degradations of three 500 ppi FVC 2002 optical prints (not in the
+/// repository) gave 0.90. A regression floor, not the requirement (which is
+/// the simulated set's, above); the figure is printed.
+const MIN_SPEARMAN_NIST: f64 = 0.45;
+
+#[test]
+fn nist_samples_rank_like_nfiq2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    let mut ours = Vec::new();
+    for (k, (name, base)) in nist_samples().into_iter().enumerate() {
+        let images = std::iter::once(base.clone())
+            .chain(STRENGTHS.iter().map(|d| d.apply(&base, k as u64 + 1)));
+        for (i, img) in images.enumerate() {
+            let path = dir.path().join(format!("{name}-{i:02}.png"));
+            save_png(&img, &path);
+            ours.push(f64::from(assess(&img).unwrap().score));
+            paths.push(path);
+        }
+    }
+    assert_eq!(paths.len(), 68);
+    let nfiq: Vec<f64> = run_oracle("nfiq2.py", &paths)
+        .iter()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    let rho = spearman(&ours, &nfiq);
+    eprintln!(
+        "NIST samples: Spearman(ours, NFIQ 2) = {rho:.3} over {} images",
+        paths.len()
+    );
+    assert!(
+        rho >= MIN_SPEARMAN_NIST,
+        "Spearman rank correlation with NFIQ 2 on the NIST samples is {rho:.3}, below {MIN_SPEARMAN_NIST}"
+    );
+}
