@@ -1009,19 +1009,24 @@ pub async fn list_devices(d: &Daemon) -> Vec<v1::Device> {
     .devices
 }
 
+/// The request that injects a fault (`count` 0: until cleared) into a simulated device.
+pub fn fault_request(device_id: &str, kind: v1::FaultKind, count: u32) -> v1::InjectFaultRequest {
+    v1::InjectFaultRequest {
+        device_id: device_id.into(),
+        fault: Some(v1::Fault {
+            kind: kind.into(),
+            count,
+            finger: None,
+        }),
+    }
+}
+
 /// Injects a fault (`count` 0: until cleared) into a simulated device.
 pub async fn inject(d: &Daemon, device_id: &str, kind: v1::FaultKind, count: u32) {
     ok(
         d.devices()
             .await
-            .inject_fault(v1::InjectFaultRequest {
-                device_id: device_id.into(),
-                fault: Some(v1::Fault {
-                    kind: kind.into(),
-                    count,
-                    finger: None,
-                }),
-            })
+            .inject_fault(fault_request(device_id, kind, count))
             .await,
         "InjectFault",
     );
