@@ -329,6 +329,7 @@ impl<T: IppTransport> IppPrinter<T> {
 
     fn submit(&mut self, sub: Submission<'_>, ctl: &Control) -> Result<i32> {
         let mut delay = self.pacing.busy_first;
+        let mut busy_answers = 0u32;
         loop {
             let mut req = self.request(Operation::PrintJob)?;
             let op = DelimiterTag::OperationAttributes;
@@ -353,7 +354,18 @@ impl<T: IppTransport> IppPrinter<T> {
                 )?;
             }
             *req.payload_mut() = IppPayload::new(Cursor::new(sub.data.to_vec()));
-            let resp = self.exchange(req, ctl)?;
+            let resp = match self.exchange(req, ctl) {
+                Ok(resp) => resp,
+                // The deadline fell during a retry of a printer that has been answering busy:
+                // what the operator needs to hear is that it stayed busy, not a bare timeout.
+                Err(e) if e.kind() == ErrorKind::Timeout && busy_answers > 0 => {
+                    return Err(self.err(
+                        ErrorKind::Busy,
+                        "the printer stayed busy until the deadline",
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
             let status = resp.header().status_code();
             if status.is_success() {
                 let job = resp
@@ -373,6 +385,7 @@ impl<T: IppTransport> IppPrinter<T> {
                 | StatusCode::ServerErrorServiceUnavailable
                 | StatusCode::ServerErrorTemporaryError => {
                     self.stats.busy_retries += 1;
+                    busy_answers += 1;
                     tracing::debug!(device = %self.info.id, ?status, wait_ms = delay.as_millis() as u64, "printer busy; retrying");
                     if let Err(e) = ctl.sleep(delay) {
                         return Err(if e.kind() == ErrorKind::Timeout {
