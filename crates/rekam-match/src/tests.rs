@@ -221,3 +221,55 @@ proptest! {
         prop_assert_eq!(again, expect);
     }
 }
+
+/// MINDTCT on the print's region finds the minutiae it finds on the whole image. Not to the
+/// pixel: its direction map is cleaned from the map's centre outward, and the region moves
+/// the centre, so a minutia may move by a pixel and a weak one may come or go.
+#[test]
+fn the_region_yields_the_minutiae_of_the_whole_image() {
+    let (mut found, mut near) = (0, 0);
+    for i in 0..12u64 {
+        let master = MasterPrint::cached(SimIdentity(0x7000 + i), Finger::RightIndex);
+        let params = match i % 4 {
+            0 => ImpressionParams::from_seed(i),
+            1 => ImpressionParams::distorted(i, 2.0),
+            2 => ImpressionParams::dry(i, 0.5),
+            _ => ImpressionParams::wet(i, 0.5),
+        };
+        let img = impression(&master, &params);
+        let (w, h) = (img.width as usize, img.height as usize);
+        let region = Region::of(&img.data, w, h);
+        // The print is about a third of the scan: the region must be well under the whole.
+        assert!(
+            region.width * region.height < w * h * 2 / 3,
+            "impression {i}: region {region:?} of {w}x{h}"
+        );
+        let whole = Region {
+            x: 0,
+            y: 0,
+            width: w,
+            height: h,
+        };
+        let everywhere = minutiae_in(&img.data, w, h, whole).expect("the whole image");
+        let inside = minutiae_in(&img.data, w, h, region).expect("the region");
+        let diff = |a: u8, b: u8| a.wrapping_sub(b).min(b.wrapping_sub(a));
+        let seen = |m: &Minutia| {
+            everywhere.iter().any(|(_, n)| {
+                n.x.abs_diff(m.x) <= 2 && n.y.abs_diff(m.y) <= 2 && diff(n.angle, m.angle) <= 8
+            })
+        };
+        found += inside.len();
+        near += inside.iter().filter(|(_, m)| seen(m)).count();
+        assert!(
+            inside.len().abs_diff(everywhere.len()) <= 3,
+            "impression {i}: {} minutiae in the region, {} in the whole image",
+            inside.len(),
+            everywhere.len()
+        );
+    }
+    assert!(found > 12 * 30, "{found} minutiae in 12 impressions");
+    assert!(
+        near * 100 >= found * 97,
+        "{near} of {found} region minutiae are where the whole image has one"
+    );
+}
