@@ -156,6 +156,9 @@ pub(crate) struct Clusterer {
     path: Vec<usize>,
     groups: Vec<Group>,
     clusters: Vec<Cluster>,
+    /// Emptied partner lists of the previous comparison's clusters, reused by the next one's
+    /// (a comparison makes up to [`MAX_CLUSTERS`] clusters, each with a list).
+    spare_partners: Vec<Vec<u16>>,
     /// Each cluster's rotation, densely: the first test of combining, on every earlier cluster.
     rotations: Vec<i32>,
     /// Candidate lists of the combination search, one per depth.
@@ -195,13 +198,13 @@ const LEVELS: usize = MAX_GROUPS + 2;
 /// [`MAX_MINUTIAE`](super::MAX_MINUTIAE), so masking an index to 8 bits changes no valid one
 /// and spares the walk's innermost look-ups their bounds checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct IdTable(Box<[i32; 256]>);
+struct IdTable([i32; 256]);
 
 const _: () = assert!(super::MAX_MINUTIAE < 256);
 
 impl Default for IdTable {
     fn default() -> Self {
-        IdTable(Box::new([0; 256]))
+        IdTable([0; 256])
     }
 }
 
@@ -323,7 +326,11 @@ impl Clusterer {
             g.chosen = 0;
             g.applied = 0;
         }
-        self.clusters.clear();
+        for c in self.clusters.drain(..) {
+            let mut list = c.partners;
+            list.clear();
+            self.spare_partners.push(list);
+        }
         self.rotations.clear();
         self.levels_valid = 0;
         self.key_walk.clear();
@@ -663,7 +670,11 @@ impl Clusterer {
             centre: sums.map(|s| s / tot),
             size: tot,
             combined: tot,
-            partners: vec![id as u16],
+            partners: {
+                let mut list = self.spare_partners.pop().unwrap_or_default();
+                list.push(id as u16);
+                list
+            },
             probe_ids,
             gallery_ids,
         };

@@ -88,7 +88,7 @@ pub(crate) fn angles_differ(diff: i32) -> bool {
 }
 
 /// One row of a pair table: two minutiae of one print less than 125 px apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, zeroize::Zeroize)]
 struct PairRow {
     /// Squared distance.
     dist_sq: i32,
@@ -112,6 +112,16 @@ pub struct PreparedTemplate {
     xs: Vec<i32>,
     ys: Vec<i32>,
     pairs: Vec<PairRow>,
+}
+
+impl Drop for PreparedTemplate {
+    // Minutiae are biometric data: wiped, as `Template`'s are, when the template goes.
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.xs.zeroize();
+        self.ys.zeroize();
+        self.pairs.zeroize();
+    }
 }
 
 impl std::fmt::Debug for PreparedTemplate {
