@@ -315,7 +315,7 @@ pub fn extract(image: &RawImage, options: &ExtractOptions) -> Result<Template> {
         }
     };
     let (w, h) = (image.width as usize, image.height as usize);
-    // MINDTCT on the print's region only: the same minutiae in about half the time.
+    // MINDTCT on the print's region only: the same minutiae (to a pixel) in two thirds of the time.
     let iso = minutiae_in(pixels, w, h, Region::of(pixels, w, h))?;
     let kept = most_reliable_fitting(iso, cap);
     if kept.len() < MIN_MINUTIAE {
