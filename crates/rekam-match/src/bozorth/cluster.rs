@@ -19,6 +19,8 @@
 //! odometer as written by a unit test), and a key visited again in a walk re-takes only the
 //! rows whose take could act again ([`Clusterer::take`]).
 
+use zeroize::Zeroize;
+
 use super::{fold180, round_away, Compat, LENGTH_TOLERANCE};
 
 /// Rows a path needs to become a cluster.
@@ -41,7 +43,7 @@ pub(crate) struct Side<'a> {
 }
 
 /// A set of minutia ids (1..=255) as bits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Zeroize)]
 struct IdSet([u64; 4]);
 
 impl IdSet {
@@ -109,7 +111,7 @@ impl Group {
 const MAX_ALTERNATIVES: usize = super::MAX_MINUTIAE;
 
 /// A cluster: a consistent path of rows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Zeroize)]
 struct Cluster {
     rotation: i32,
     /// Centroids: probe x, probe y, gallery x, gallery y.
@@ -229,7 +231,7 @@ impl std::ops::IndexMut<usize> for IdTable {
 }
 
 /// A row of the compatibility list as seen from its second ends: its index and first ends.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Zeroize)]
 struct Arrival {
     row: u32,
     p: i32,
@@ -254,6 +256,30 @@ impl Clusterer {
             Ok(_) => self.best_combination(),
             Err(Overflow) => OVERFLOW_SCORE,
         }
+    }
+
+    /// Wipes what a comparison left that was derived from the minutiae: the compatible rows,
+    /// the pairings and the clusters (their centres are minutia coordinates averaged). The
+    /// rest is counters and positions in these lists.
+    pub(crate) fn wipe(&mut self) {
+        self.rows.zeroize();
+        self.by_second.zeroize();
+        self.probe_partner.0.zeroize();
+        self.gallery_partner.0.zeroize();
+        self.clusters.zeroize();
+        self.spare_partners.zeroize();
+        self.rotations.zeroize();
+    }
+
+    /// Whether nothing derived from minutiae is left (see [`Clusterer::wipe`]).
+    #[cfg(test)]
+    pub(crate) fn is_wiped(&self) -> bool {
+        self.rows.is_empty()
+            && self.by_second.is_empty()
+            && self.clusters.is_empty()
+            && self.rotations.is_empty()
+            && self.probe_partner.0.iter().all(|&v| v == 0)
+            && self.gallery_partner.0.iter().all(|&v| v == 0)
     }
 
     fn reset(&mut self, compat: &[Compat], n_probe: usize, n_gallery: usize) {

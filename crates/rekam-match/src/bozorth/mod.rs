@@ -250,7 +250,7 @@ fn kept_rows(sorted: &[PairRow]) -> usize {
 }
 
 /// One compatible pair of pair-table rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, zeroize::Zeroize)]
 pub(crate) struct Compat {
     /// Rotation from the gallery row to the probe row, degrees in (-180, 180].
     pub rot: i32,
@@ -336,6 +336,13 @@ impl Default for Matcher {
     }
 }
 
+impl Drop for Matcher {
+    // What the comparison derived from the minutiae goes with it.
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
 impl std::fmt::Debug for Matcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher").finish_non_exhaustive()
@@ -349,6 +356,12 @@ impl Matcher {
             compat: Vec::new(),
             clusters: cluster::Clusterer::default(),
         }
+    }
+
+    /// Wipes what the last comparison derived from the minutiae (done on drop).
+    fn wipe(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.compat);
+        self.clusters.wipe();
     }
 
     /// The BOZORTH3 score of `probe` against `gallery` (NBIS's argument order: the score is not
@@ -376,6 +389,27 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_matcher_wipes_what_it_derived() {
+        // 24 minutiae spread over a print, and the same print shifted: a strong match.
+        let print: Vec<(i32, i32, i32)> = (0..24)
+            .map(|i| (40 + (i * 37) % 200, 60 + (i * 53) % 240, (i * 47) % 360))
+            .collect();
+        let shifted: Vec<(i32, i32, i32)> =
+            print.iter().map(|&(x, y, t)| (x + 9, y - 5, t)).collect();
+        let (a, b) = (
+            PreparedTemplate::from_xyt(&print),
+            PreparedTemplate::from_xyt(&shifted),
+        );
+        let mut m = Matcher::new();
+        assert!(m.score(&a, &b) > 20);
+        assert!(!m.compat.is_empty() && !m.clusters.is_wiped());
+        m.wipe();
+        assert!(m.compat.is_empty() && m.clusters.is_wiped());
+        // And it still compares after a wipe.
+        assert!(m.score(&a, &b) > 20);
+    }
 
     #[test]
     fn line_directions_round_half_away() {
