@@ -35,12 +35,7 @@ impl Region {
     /// box, widened by [`MARGIN`], starting on MINDTCT's block grid, within the image. The whole
     /// image when no block has contrast (MINDTCT then finds nothing either way).
     pub fn of(pixels: &[u8], width: usize, height: usize) -> Region {
-        let whole = Region {
-            x: 0,
-            y: 0,
-            width,
-            height,
-        };
+        let whole = Region::whole(width, height);
         let (cols, rows) = (width.div_ceil(BLOCK), height.div_ceil(BLOCK));
         let mut bounds: Option<(usize, usize, usize, usize)> = None;
         for by in 0..rows {
@@ -67,6 +62,16 @@ impl Region {
             y: y0,
             width: x1 - x0,
             height: y1 - y0,
+        }
+    }
+
+    /// The whole `width` x `height` image.
+    pub fn whole(width: usize, height: usize) -> Region {
+        Region {
+            x: 0,
+            y: 0,
+            width,
+            height,
         }
     }
 
@@ -116,21 +121,27 @@ mod tests {
         vec![250; width * height]
     }
 
-    /// Stripes (ridges) over `x0..x1`, `y0..y1`.
-    fn ridges(img: &mut [u8], width: usize, (x0, y0, x1, y1): (usize, usize, usize, usize)) {
+    /// A `width` x `height` platen with stripes of `dark` and `light` grey (ridges) over
+    /// `x0..x1`, `y0..y1`, and the region found in it.
+    fn print_on_platen(
+        (width, height): (usize, usize),
+        (x0, y0, x1, y1): (usize, usize, usize, usize),
+        (dark, light): (u8, u8),
+    ) -> (Vec<u8>, Region) {
+        let mut img = platen(width, height);
         for y in y0..y1 {
             for x in x0..x1 {
-                img[y * width + x] = if (x / 4) % 2 == 0 { 40 } else { 230 };
+                img[y * width + x] = if (x / 4) % 2 == 0 { dark } else { light };
             }
         }
+        let region = Region::of(&img, width, height);
+        (img, region)
     }
 
     #[test]
     fn a_print_in_the_middle_is_cut_with_a_margin_on_the_block_grid() {
         let (w, h) = (500, 600);
-        let mut img = platen(w, h);
-        ridges(&mut img, w, (150, 120, 350, 470));
-        let r = Region::of(&img, w, h);
+        let (img, r) = print_on_platen((w, h), (150, 120, 350, 470), (40, 230));
         // Blocks 144..352 x 112..480, widened by 48 and floored to the 8 px grid.
         assert_eq!(
             r,
@@ -152,9 +163,7 @@ mod tests {
     #[test]
     fn a_print_at_the_edge_keeps_the_edge() {
         let (w, h) = (300, 400);
-        let mut img = platen(w, h);
-        ridges(&mut img, w, (0, 250, 120, 400));
-        let r = Region::of(&img, w, h);
+        let (_, r) = print_on_platen((w, h), (0, 250, 120, 400), (40, 230));
         assert_eq!((r.x, r.y + r.height), (0, h));
         assert_eq!(r.width, 128 + MARGIN);
         assert!(!r.is_whole(w, h));
@@ -175,14 +184,8 @@ mod tests {
     #[test]
     fn faint_ridges_still_count() {
         let (w, h) = (320, 320);
-        let mut img = platen(w, h);
         // Ridges 16 grey levels deep: a standard deviation of 8.
-        for y in 100..200 {
-            for x in 100..200 {
-                img[y * w + x] = if (x / 4) % 2 == 0 { 234 } else { 250 };
-            }
-        }
-        let r = Region::of(&img, w, h);
+        let (_, r) = print_on_platen((w, h), (100, 100, 200, 200), (234, 250));
         assert!(!r.is_whole(w, h));
         assert!(r.x <= 100 - MARGIN && r.x + r.width >= 200 + MARGIN);
     }

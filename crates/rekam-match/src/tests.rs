@@ -244,12 +244,7 @@ fn the_region_yields_the_minutiae_of_the_whole_image() {
             region.width * region.height < w * h * 2 / 3,
             "impression {i}: region {region:?} of {w}x{h}"
         );
-        let whole = Region {
-            x: 0,
-            y: 0,
-            width: w,
-            height: h,
-        };
+        let whole = Region::whole(w, h);
         let everywhere = minutiae_in(&img.data, w, h, whole).expect("the whole image");
         let inside = minutiae_in(&img.data, w, h, region).expect("the region");
         let diff = |a: u8, b: u8| a.wrapping_sub(b).min(b.wrapping_sub(a));
